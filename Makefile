@@ -1,0 +1,42 @@
+# The README's two commands are `make demo` and `make test`; everything they need
+# (virtual environment, Python packages, the Kafka jars) is installed on the way.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit integration kafka-start kafka-stop clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "vasowatch needs Python 3.11 or newer"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vasowatch demo
+
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+kafka-start: $(STAMP)
+	$(BIN)/vasowatch kafka start
+
+kafka-stop: $(STAMP)
+	$(BIN)/vasowatch kafka stop
+
+clean:
+	-$(BIN)/vasowatch kafka stop
+	rm -rf $(VENV) .cache test-output

@@ -1,0 +1,1 @@
+"""Pure pydantic models of the wire contract: events, alerts, units and drug names."""

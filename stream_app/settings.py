@@ -1,0 +1,132 @@
+"""The one settings model: built once at start-up (in ``cli.py``) and passed down.
+
+Every value can be set from the environment with the ``VASOWATCH_`` prefix, for
+example ``VASOWATCH_KAFKA_BOOTSTRAP_SERVERS=broker-1:9092``. No module reads the
+environment or a global settings object on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stream_app.exceptions import ConfigurationError
+
+ENV_PREFIX = "VASOWATCH_"
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+LogFormat = Literal["auto", "json", "text"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of every vasowatch command."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", case_sensitive=False
+    )
+
+    # -- broker -------------------------------------------------------------
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers."
+    )
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+
+    # -- topics -------------------------------------------------------------
+    topic_arterial: str = "icu.arterial"
+    topic_infusions: str = "icu.infusions"
+    topic_observations: str = "icu.observations"
+    topic_acks: str = "icu.alert-acks"
+    topic_alerts: str = "icu.alerts"
+    topic_deadletter: str = "icu.deadletter"
+    topic_bed_state: str = "icu.bed-state"
+    topic_partitions: int = Field(12, ge=1, le=1024)
+    topic_replication_factor: int = Field(1, ge=1, le=16)
+
+    # -- worker -------------------------------------------------------------
+    app_id: str = Field("vasowatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    rules_dir: Path = Path("rules")
+    data_dir: Path = Path(".cache/worker")
+    batch_max_events: int = Field(2000, ge=1, le=100_000)
+    batch_within_s: float = Field(0.05, gt=0, le=10)
+
+    # -- web (health, metrics) ---------------------------------------------
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, ge=1, le=65535)
+
+    # -- logging ------------------------------------------------------------
+    log_level: LogLevel = "INFO"
+    log_format: LogFormat = "auto"
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _check_servers(cls, value: str) -> str:
+        servers = [part.strip() for part in value.split(",") if part.strip()]
+        if not servers:
+            raise ValueError("needs at least one host:port")
+        for server in servers:
+            host, sep, port = server.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{server!r} is not host:port")
+        return ",".join(servers)
+
+    @field_validator(
+        "topic_arterial",
+        "topic_infusions",
+        "topic_observations",
+        "topic_acks",
+        "topic_alerts",
+        "topic_deadletter",
+        "topic_bed_state",
+    )
+    @classmethod
+    def _check_topic(cls, value: str) -> str:
+        allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        if not 0 < len(value) <= 249 or not set(value) <= allowed:
+            raise ValueError(f"{value!r} is not a valid Kafka topic name")
+        return value
+
+    @property
+    def input_topics(self) -> tuple[str, ...]:
+        """Topics the worker consumes, all keyed and co-partitioned by bed id."""
+        return (self.topic_arterial, self.topic_infusions)
+
+    @property
+    def all_topics(self) -> tuple[str, ...]:
+        """Every topic the project owns and creates with an explicit partition count."""
+        return (
+            self.topic_arterial,
+            self.topic_infusions,
+            self.topic_observations,
+            self.topic_acks,
+            self.topic_alerts,
+            self.topic_deadletter,
+            self.topic_bed_state,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment, turning a bad value into one clear line.
+
+    Raises ``ConfigurationError`` naming the environment variable at fault, so the
+    operator knows exactly which value to correct.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None

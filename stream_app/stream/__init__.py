@@ -1,0 +1,1 @@
+"""The thin streaming layer: decode -> engine -> emit -> metrics. No clinical logic here."""

@@ -1,0 +1,62 @@
+"""The one policy for messages that cannot be used: log, count, dead-letter.
+
+A dead letter keeps the original key and value bytes untouched, so nothing is
+lost; why it was rejected travels in headers (reason code, readable detail,
+source topic, partition, offset). The detail never echoes payload fields.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from stream_app.metrics import Metrics
+
+log = logging.getLogger("vasowatch.deadletter")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    reason: str
+    detail: str
+    source_topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [
+            ("vasowatch.reason", self.reason.encode()),
+            ("vasowatch.detail", self.detail.encode()),
+            ("vasowatch.source.topic", self.source_topic.encode()),
+            ("vasowatch.source.partition", str(self.partition).encode()),
+            ("vasowatch.source.offset", str(self.offset).encode()),
+        ]
+
+
+class Sender(Protocol):
+    """What the policy needs from a topic: send bytes with headers, return a future."""
+
+    async def send(self, *, key: Any, value: Any, headers: Any) -> Any: ...
+
+
+class DeadLetterPolicy:
+    """Logs with topic/partition/offset, counts by reason and topic, and produces."""
+
+    def __init__(self, topic: Sender, metrics: Metrics) -> None:
+        self._topic = topic
+        self._metrics = metrics
+
+    async def reject(self, letter: DeadLetter) -> Any:
+        log.warning(
+            "dead letter reason=%s topic=%s partition=%d offset=%d detail=%s",
+            letter.reason,
+            letter.source_topic,
+            letter.partition,
+            letter.offset,
+            letter.detail,
+        )
+        self._metrics.dead_letters.labels(letter.reason, letter.source_topic).inc()
+        return await self._topic.send(key=letter.key, value=letter.value, headers=letter.headers())
