@@ -12,8 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from stream_app.engine.engine import Engine
+from stream_app.engine.pack import PackError, RulePack
+from stream_app.engine.registry import load_rule_pack
 from stream_app.exceptions import ConfigurationError, VasowatchError
 from stream_app.local_kafka import LocalKafka
+from stream_app.replay import replay
 from stream_app.settings import Settings, load_settings
 
 EXIT_FAILED = 1
@@ -33,6 +37,16 @@ def _build_parser() -> argparse.ArgumentParser:
     kafka.add_argument("--port", type=int, default=9092, help="broker port on 127.0.0.1")
     kafka.add_argument("--controller-port", type=int, default=9093)
     kafka.add_argument("--state-dir", type=Path, default=None, help="data, logs and pid file")
+
+    replay = commands.add_parser(
+        "replay", help="run the rule engine over a JSON Lines file; alerts to stdout"
+    )
+    replay.add_argument("file", help="JSON Lines file, or - for standard input")
+    replay.add_argument("--rules", type=Path, default=None, help="rule pack folder")
+
+    rules = commands.add_parser("rules", help="validate or show the rule pack")
+    rules.add_argument("action", choices=["check", "show"])
+    rules.add_argument("directory", nargs="?", type=Path, default=None)
 
     demo = commands.add_parser(
         "demo", help="local broker + worker + a short built-in feed, printing the output"
@@ -64,11 +78,68 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return run_worker(settings)
     if args.command == "kafka":
         return _kafka(args, settings)
+    if args.command == "replay":
+        return _replay(args, settings)
+    if args.command == "rules":
+        return _rules(args, settings)
     if args.command == "demo":
         from stream_app.demo import run_demo
 
         return run_demo(settings, beds=args.beds, seconds=args.seconds)
     raise AssertionError(f"unhandled command {args.command}")  # argparse forbids this
+
+
+def _load_pack(directory: Path) -> RulePack:
+    try:
+        return load_rule_pack(directory)
+    except PackError as exc:
+        raise ConfigurationError(f"invalid rule pack: {exc}") from None
+
+
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    pack = _load_pack(args.rules or settings.rules_dir)
+    engine = Engine(pack)
+    if args.file == "-":
+        summary = replay(sys.stdin.buffer, engine, sys.stdout.buffer, sys.stderr)
+    else:
+        try:
+            handle = Path(args.file).open("rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            print(f"vasowatch: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        with handle:
+            summary = replay(handle, engine, sys.stdout.buffer, sys.stderr)
+    sys.stdout.flush()
+    print(
+        f"replayed {summary.events} records ({summary.invalid} invalid), "
+        f"{summary.transitions} alert transitions",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _rules(args: argparse.Namespace, settings: Settings) -> int:
+    directory = args.directory or settings.rules_dir
+    pack = _load_pack(directory)
+    if args.action == "check":
+        enabled = sum(rule.enabled for rule in pack.rules.values())
+        print(
+            f"{directory}: valid, {enabled}/{len(pack.rules)} rules enabled, version {pack.version}"
+        )
+        return 0
+    print(f"rule pack {directory} version {pack.version} ({pack.settings.version_label})")
+    shared = pack.settings.model_dump(exclude={"version_label"})
+    for section, values in shared.items():
+        if isinstance(values, dict):
+            numbers = {k: v for k, v in values.items() if k != "citation"}
+            print(f"  {section}: " + ", ".join(f"{k}={v}" for k, v in numbers.items()))
+        else:
+            print(f"  {section}: {values}")
+    for rule_id, rule in sorted(pack.rules.items()):
+        state = "on " if rule.enabled else "OFF"
+        params = ", ".join(f"{k}={v}" for k, v in rule.params.model_dump().items())
+        print(f"  [{state}] {rule_id} ({rule.severity}): {params or '-'}")
+    return 0
 
 
 def _kafka(args: argparse.Namespace, settings: Settings) -> int:

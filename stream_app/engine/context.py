@@ -1,0 +1,186 @@
+"""What the rules see at one evaluation: the bed's state, event time and derived numbers.
+
+Doses are summed over running pumps of the same drug and given in canonical
+units both per minute and per kg per minute (through the bed's latest known
+weight, or the pack's default weight, flagged as ``weight_assumed``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from stream_app.domain.drugs import VASOPRESSORS, Drug
+from stream_app.domain.events import Event
+from stream_app.engine.pack import RulePack
+from stream_app.engine.state import BedState
+from stream_app.engine.windows import Thresholds, WindowStats, totals, window_stats
+
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+ANY_VASOPRESSOR = "running:any_vasopressor"
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    per_min: float = 0.0  # mcg/min, or units/min for vasopressin
+    per_kg_min: float = 0.0  # mcg/kg/min (0 for vasopressin)
+
+    @property
+    def running(self) -> bool:
+        return self.per_min > 0
+
+
+_NO_DOSE = Dose()
+
+
+@dataclass(slots=True)
+class Finding:
+    """A rule's condition holds: the numbers that decided it, and optional overrides."""
+
+    evidence: dict[str, object]
+    start_ms: int | None = None  # when the condition was met, if earlier than now
+    severity: str | None = None
+
+
+@dataclass
+class Context:
+    state: BedState
+    pack: RulePack
+    now: int
+    event: Event | None
+    thresholds: Thresholds
+    # Totals of closed buckets per window, memoised by the engine across evaluations.
+    closed_cache: dict[tuple[int, int, int], list[int]] | None = None
+    _windows: dict[int, WindowStats] = field(default_factory=dict)
+
+    # -- weight and doses -------------------------------------------------
+    @cached_property
+    def weight(self) -> tuple[float, bool]:
+        """(kg, assumed): the bed's latest known weight, else the pack's default."""
+        if self.state.weight_kg is not None:
+            return self.state.weight_kg, False
+        return self.pack.settings.default_weight_kg, True
+
+    @cached_property
+    def doses(self) -> dict[Drug, Dose]:
+        totals: dict[Drug, list[float]] = {}
+        for pump in self.state.pumps.values():
+            if not pump.running or pump.drug is None:
+                continue
+            drug = Drug(pump.drug)
+            weight = pump.weight_kg or self.weight[0]
+            total = totals.setdefault(drug, [0.0, 0.0])
+            if drug is Drug.VASOPRESSIN:
+                total[0] += pump.amount_per_min
+            elif pump.per_kg:
+                total[0] += pump.amount_per_min * weight
+                total[1] += pump.amount_per_min
+            else:
+                total[0] += pump.amount_per_min
+                total[1] += pump.amount_per_min / weight
+        return {drug: Dose(round(a, 6), round(b, 6)) for drug, (a, b) in totals.items()}
+
+    def dose(self, drug: Drug) -> Dose:
+        return self.doses.get(drug, _NO_DOSE)
+
+    def running(self, drug: Drug) -> bool:
+        dose = self.doses.get(drug)
+        return dose is not None and dose.per_min > 0
+
+    @cached_property
+    def vasopressors_running(self) -> list[Drug]:
+        return sorted(d for d in self.doses if d in VASOPRESSORS and self.doses[d].running)
+
+    @cached_property
+    def ne_equivalent(self) -> float:
+        """Norepinephrine-equivalent dose in mcg/kg/min."""
+        w = self.pack.settings.ne_equivalent
+        return round(
+            self.dose(Drug.NOREPINEPHRINE).per_kg_min
+            + w.epinephrine * self.dose(Drug.EPINEPHRINE).per_kg_min
+            + w.phenylephrine * self.dose(Drug.PHENYLEPHRINE).per_kg_min
+            + w.dopamine * self.dose(Drug.DOPAMINE).per_kg_min
+            + w.vasopressin_per_unit_min * self.dose(Drug.VASOPRESSIN).per_min,
+            4,
+        )
+
+    def weight_evidence(self) -> dict[str, object]:
+        kg, assumed = self.weight
+        return {"weight_kg": kg, "weight_assumed": assumed}
+
+    # -- timers -----------------------------------------------------------
+    def held(self, name: str, condition: bool, hold_ms: int) -> int | None:
+        """Track how long ``condition`` has held; the time it reached ``hold_ms``, else None."""
+        since = self.state.since
+        if not condition:
+            since.pop(name, None)
+            return None
+        started = since.setdefault(name, self.now)
+        return started + hold_ms if self.now >= started + hold_ms else None
+
+    def running_since(self, drug: Drug) -> int | None:
+        """Event time since which ``drug`` has run without a break (None: not running)."""
+        return self.state.since.get(f"running:{drug.value}") if self.running(drug) else None
+
+    @property
+    def since_any_vasopressor(self) -> int | None:
+        """Event time since which at least one vasopressor has run without a break."""
+        if not self.vasopressors_running:
+            return None
+        return self.state.since.get(ANY_VASOPRESSOR)
+
+    def ran_throughout(self, drug: Drug, window_ms: int) -> bool:
+        since = self.running_since(drug)
+        return since is not None and since <= self.now - window_ms
+
+    # -- arterial windows -------------------------------------------------
+    def window(self, minutes: float) -> WindowStats:
+        window_ms = int(minutes * MINUTE_MS)
+        stats = self._windows.get(window_ms)
+        if stats is None:
+            bucket_ms = self.thresholds.bucket_ms
+            closed = None
+            if self.closed_cache is not None:
+                last = self.now // bucket_ms
+                key = (last, window_ms, self.state.buckets_revision)
+                closed = self.closed_cache.get(key)
+                if closed is None:
+                    span = max(1, window_ms // bucket_ms)
+                    closed = totals(self.state.buckets, last - span + 1, last - 1)
+                    if len(self.closed_cache) > 8:
+                        self.closed_cache.clear()
+                    self.closed_cache[key] = closed
+            stats = window_stats(self.state.buckets, self.now, window_ms, bucket_ms, closed)
+            self._windows[window_ms] = stats
+        return stats
+
+    def map_low(self, minutes: float) -> WindowStats | None:
+        """The window's stats when MAP was mostly below target over it, with enough data."""
+        m = self.pack.settings.map
+        stats = self.window(minutes)
+        ok = stats.covered(m.coverage_fraction) and stats.fraction_low > m.mostly_fraction
+        return stats if ok else None
+
+    def map_high(self, minutes: float) -> WindowStats | None:
+        m = self.pack.settings.map
+        stats = self.window(minutes)
+        ok = stats.covered(m.coverage_fraction) and stats.fraction_high > m.mostly_fraction
+        return stats if ok else None
+
+    def map_adequate(self, minutes: float) -> WindowStats | None:
+        """MAP mostly at or above target over the window, with enough data."""
+        m = self.pack.settings.map
+        stats = self.window(minutes)
+        ok = stats.covered(m.coverage_fraction) and stats.fraction_low <= m.mostly_fraction
+        return stats if ok else None
+
+
+def map_evidence(stats: WindowStats) -> dict[str, object]:
+    return {
+        "map_window_min": stats.window_ms / MINUTE_MS,
+        "map_mean_mmhg": stats.mean_map,
+        "map_fraction_below_target": round(stats.fraction_low, 3),
+        "map_fraction_above_supranormal": round(stats.fraction_high, 3),
+        "map_window_coverage": round(stats.coverage, 3),
+    }

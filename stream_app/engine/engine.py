@@ -1,0 +1,255 @@
+"""The engine: per-bed state in, one event or clock tick in, new state and transitions out.
+
+Pure and deterministic: no I/O, no wall clock. A bed's clock is the newest event
+time seen for it; every rule is evaluated at that time after each event. Clock
+ticks evaluate only time-only rules and the lifecycle timers (re-notification,
+hysteresis), whose transition times are derived from the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from stream_app.domain.codec import Rejection
+from stream_app.domain.drugs import Drug
+from stream_app.domain.events import (
+    Acknowledgement,
+    ArterialSample,
+    Event,
+    Observation,
+    PumpUpdate,
+)
+from stream_app.engine import lifecycle
+from stream_app.engine.context import ANY_VASOPRESSOR, HOUR_MS, MINUTE_MS, Context
+from stream_app.engine.lifecycle import Transition
+from stream_app.engine.pack import RulePack
+from stream_app.engine.registry import RULES
+from stream_app.engine.rules import RuleDef
+from stream_app.engine.state import (
+    MAX_LACTATES,
+    MAX_PUMPS,
+    MAX_RECENT_DIGESTS,
+    MAX_URINE_PERIODS,
+    BedState,
+    PumpState,
+)
+from stream_app.engine.windows import Thresholds, add_sample, prune
+
+
+@dataclass(slots=True)
+class Step:
+    """What one event or tick did to a bed."""
+
+    state: BedState
+    transitions: list[Transition] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # counted by the caller: artifact:..., late
+    rejection: Rejection | None = None  # the event must be dead-lettered (late)
+
+
+class Engine:
+    def __init__(self, pack: RulePack, rules: tuple[RuleDef, ...] = RULES) -> None:
+        self.pack = pack
+        s = pack.settings
+        self.thresholds = Thresholds(
+            s.map.target_mmhg, s.map.supranormal_mmhg, s.heart_rate_high_bpm, s.map.bucket_s * 1000
+        )
+        self._rules = [(r, pack.rules[r.rule_id]) for r in rules if pack.rule(r.rule_id)]
+        self._time_only = [(r, spec) for r, spec in self._rules if r.time_only]
+        windows = [
+            v
+            for _, spec in self._rules
+            for k, v in spec.params.model_dump().items()
+            if k.endswith("window_min")
+        ]
+        # Samples older than the longest window any rule reads can never matter again.
+        self.retention_ms = int(max([30.0, *windows]) * MINUTE_MS) + self.thresholds.bucket_ms
+        self.lateness_ms = int(s.lateness_min * MINUTE_MS)
+        self.step_ms = int(s.evaluation_step_s * 1000)
+        self._thresholds_key = self.thresholds.key
+        self._running_keys = [(drug, f"running:{drug.value}") for drug in Drug]
+        # Per bed: closed-bucket totals, keyed by (bucket, window, revision). A memo only:
+        # results are identical with an empty cache (after a restart, say).
+        self._closed: dict[str, dict[tuple[int, int, int], list[int]]] = {}
+
+    # -- events -------------------------------------------------------------
+    def apply(self, state: BedState | None, event: Event) -> Step:
+        if state is None:
+            state = BedState(bed_id=event.bed_id)
+        step = Step(state)
+        if event.encounter_id is not None and event.encounter_id != state.encounter_id:
+            if state.encounter_id is not None:
+                step.transitions.extend(lifecycle.resolve_all(state, event.ts))
+                state = step.state = state.fresh_encounter(event.encounter_id)
+            else:
+                state.encounter_id = event.encounter_id
+        if isinstance(event, Acknowledgement):
+            step.transitions.extend(
+                lifecycle.acknowledge(state, event.alert_id, event.by, event.ts)
+            )
+            return step
+        digest = _digest(event)
+        if digest in state.recent:
+            step.notes.append("duplicate")
+            return step
+        state.recent.append(digest)
+        del state.recent[:-MAX_RECENT_DIGESTS]
+        if state.thresholds_key != self._thresholds_key:
+            state.buckets.clear()
+            state.thresholds_key = self._thresholds_key
+        if state.clock_ms and event.ts < state.clock_ms - self.lateness_ms:
+            step.notes.append("late")
+        if isinstance(event, ArterialSample):
+            if not self._apply_arterial(state, event, step):
+                return step
+            clock = max(state.clock_ms, event.ts)
+            if state.evaluated_ms // self.step_ms == clock // self.step_ms:
+                state.clock_ms = clock  # same evaluation step: the window barely moved
+                return step
+        elif isinstance(event, PumpUpdate):
+            self._apply_pump(state, event, step)
+        elif isinstance(event, Observation):
+            self._apply_observation(state, event)
+        state.clock_ms = max(state.clock_ms, event.ts)
+        step.transitions.extend(self._evaluate(state, event))
+        return step
+
+    def tick(self, state: BedState, ts: int) -> Step:
+        """Evaluate time-only rules and lifecycle timers at ``ts`` (no data arrived)."""
+        step = Step(state)
+        if ts <= state.clock_ms:
+            return step
+        ctx = Context(state, self.pack, ts, None, self.thresholds)
+        evaluated = set()
+        for rule, spec in self._time_only:
+            evaluated.add(rule.rule_id)
+            finding = rule.evaluate(ctx, spec.params)
+            step.transitions.extend(
+                lifecycle.step(state, rule.rule_id, spec.severity, finding, ts, self.pack)
+            )
+        for rule_id, episode in list(state.episodes.items()):
+            if rule_id not in evaluated:
+                step.transitions.extend(lifecycle.renotify(state, rule_id, episode, ts, self.pack))
+                step.transitions.extend(lifecycle.expire(state, rule_id, episode, ts, self.pack))
+        return step
+
+    def forget(self, bed_id: str) -> None:
+        """Drop memoised data of a bed that left this worker (evicted or reassigned)."""
+        self._closed.pop(bed_id, None)
+
+    def evicted(self, state: BedState, now_ms: int) -> bool:
+        """True when the bed has sent nothing for the pack's eviction period."""
+        return now_ms - state.clock_ms > self.pack.settings.evict_after_h * HOUR_MS
+
+    # -- applying data ------------------------------------------------------
+    def _apply_arterial(self, state: BedState, event: ArterialSample, step: Step) -> bool:
+        if state.clock_ms and event.ts < state.clock_ms - self.retention_ms:
+            step.rejection = Rejection("late", "sample is older than every window")
+            return False
+        artifact = self._artifact(event)
+        if artifact is not None:
+            step.notes.append(f"artifact:{artifact}")
+            state.clock_ms = max(state.clock_ms, event.ts)
+            return True
+        bucket_ms = self.thresholds.bucket_ms
+        if event.ts // bucket_ms < state.clock_ms // bucket_ms:
+            state.buckets_revision += 1
+        add_sample(state.buckets, event.ts, event.map, event.hr, self.thresholds)
+        if state.first_arterial_ms is None or event.ts < state.first_arterial_ms:
+            state.first_arterial_ms = event.ts
+        if state.last_arterial_ms is None or event.ts > state.last_arterial_ms:
+            state.last_arterial_ms = event.ts
+        return True
+
+    def _artifact(self, event: ArterialSample) -> str | None:
+        limits = self.pack.settings.artifacts
+        if not limits.map_min_mmhg <= event.map <= limits.map_max_mmhg:
+            return "map_out_of_range"
+        if event.sbp is not None and event.dbp is not None:
+            if event.sbp <= event.dbp:
+                return "systolic_not_above_diastolic"
+            if event.sbp - event.dbp < limits.min_pulse_pressure_fraction * event.sbp:
+                return "damped_pulse_pressure"
+        return None
+
+    def _apply_pump(self, state: BedState, event: PumpUpdate, step: Step) -> None:
+        current = state.pumps.get(event.pump_id)
+        if current is not None and event.ts < current.ts:
+            step.notes.append("superseded")
+            return
+        if event.weight_kg is not None and (state.weight_ms is None or event.ts >= state.weight_ms):
+            state.weight_kg, state.weight_ms = event.weight_kg, event.ts
+        if event.drug is None:
+            state.pumps.pop(event.pump_id, None)
+            step.notes.append("untracked_drug")
+            return
+        epi_before = self._context(state, event).dose(Drug.EPINEPHRINE).per_kg_min
+        state.pumps[event.pump_id] = PumpState(
+            event.drug.value,
+            event.running,
+            event.amount_per_min,
+            event.per_kg,
+            event.ts,
+            event.route,
+            event.weight_kg,
+        )
+        if len(state.pumps) > MAX_PUMPS:
+            idle = sorted((p.ts, k) for k, p in state.pumps.items() if not p.running)
+            for _, key in idle[: len(state.pumps) - MAX_PUMPS]:
+                del state.pumps[key]
+        epi_after = self._context(state, event).dose(Drug.EPINEPHRINE).per_kg_min
+        if event.drug is Drug.EPINEPHRINE and epi_after > epi_before + 1e-9:
+            previous = state.epinephrine_increase_ms
+            gap = -1 if previous is None else event.ts - previous
+            state.epinephrine_step = [event.ts, epi_after - epi_before, gap]
+            state.epinephrine_increase_ms = event.ts
+        state.epinephrine_rate = epi_after
+
+    def _apply_observation(self, state: BedState, event: Observation) -> None:
+        if event.code == "lactate":
+            state.lactates.append([event.ts, event.value])
+            state.lactates.sort()
+            del state.lactates[:-MAX_LACTATES]
+        elif event.code == "urine_output":
+            state.urine.append([event.ts, event.value, event.period_min or 60])
+            state.urine.sort()
+            del state.urine[:-MAX_URINE_PERIODS]
+        elif event.code == "fluid_bolus":
+            state.fluid_ml += event.value
+            state.fluid_recorded = True
+        elif event.code == "hydrocortisone":
+            state.hydrocortisone_ms = max(state.hydrocortisone_ms or 0, event.ts)
+        elif event.code == "weight" and (state.weight_ms is None or event.ts >= state.weight_ms):
+            state.weight_kg, state.weight_ms = event.value, event.ts
+
+    # -- evaluation ---------------------------------------------------------
+    def _context(self, state: BedState, event: Event | None) -> Context:
+        cache = self._closed.setdefault(state.bed_id, {})
+        return Context(state, self.pack, state.clock_ms, event, self.thresholds, cache)
+
+    def _evaluate(self, state: BedState, event: Event) -> list[Transition]:
+        state.evaluated_ms = state.clock_ms
+        prune(state.buckets, state.clock_ms - self.retention_ms, self.thresholds.bucket_ms)
+        ctx = self._context(state, event)
+        for drug, key in self._running_keys:
+            ctx.held(key, ctx.running(drug), 0)
+        ctx.held(ANY_VASOPRESSOR, bool(ctx.vasopressors_running), 0)
+        transitions: list[Transition] = []
+        for rule, spec in self._rules:
+            finding = rule.evaluate(ctx, spec.params)
+            transitions.extend(
+                lifecycle.step(state, rule.rule_id, spec.severity, finding, ctx.now, self.pack)
+            )
+        return transitions
+
+
+def _digest(event: Event) -> int:
+    """A stable 64-bit digest of an event, for spotting duplicates across restarts.
+
+    Samples hash as a tuple of numbers (Python hashes numbers the same in every
+    process); events with text go through blake2b, since str hashes are salted.
+    """
+    if isinstance(event, ArterialSample):
+        return hash((event.ts, event.map, event.sbp, event.dbp, event.hr)) & 0x7FFF_FFFF_FFFF_FFFF
+    raw = hashlib.blake2b(repr(event).encode(), digest_size=8).digest()
+    return int.from_bytes(raw) & 0x7FFF_FFFF_FFFF_FFFF

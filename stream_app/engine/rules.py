@@ -1,0 +1,183 @@
+"""The escalation and safety rules of the clinical source, one pure function each.
+
+A rule reads the evaluation context and its own params (numbers from
+``rules/<rule_id>.yaml``) and returns a ``Finding`` when its condition holds,
+else None. Rules hold no state of their own: timers live in the bed state
+(``Context.held``) so that a restarted worker continues exactly where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from stream_app.domain.drugs import Drug
+from stream_app.domain.events import Observation
+from stream_app.engine.context import MINUTE_MS, Context, Finding, map_evidence
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+RuleFn = Callable[[Context, Any], Finding | None]
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    rule_id: str
+    params: type[Params]
+    evaluate: RuleFn
+    # Time-only rules depend on pump and observation state and elapsed time, not on
+    # arterial windows, so clock ticks may evaluate them (a silent bed still alerts).
+    time_only: bool = False
+
+
+def _min(minutes: float) -> int:
+    return int(minutes * MINUTE_MS)
+
+
+# -- add_vasopressin ----------------------------------------------------------------
+class AddVasopressin(Params):
+    map_low_window_min: float = 10
+    ne_dose_threshold: float = 15
+    ne_dose_unit: str = "mcg/min"  # or "mcg/kg/min" (SSC 2021: 0.25-0.5)
+    ne_dose_hold_min: float = 2
+
+
+def add_vasopressin(ctx: Context, p: AddVasopressin) -> Finding | None:
+    ne = ctx.dose(Drug.NOREPINEPHRINE)
+    eligible = ne.running and not ctx.running(Drug.VASOPRESSIN)
+    value = ne.per_min if p.ne_dose_unit == "mcg/min" else ne.per_kg_min
+    dose_met = ctx.held(
+        "add_vasopressin:dose", eligible and value > p.ne_dose_threshold, _min(p.ne_dose_hold_min)
+    )
+    if not eligible:
+        return None
+    evidence: dict[str, object] = {
+        "norepinephrine_mcg_min": ne.per_min,
+        "norepinephrine_mcg_kg_min": ne.per_kg_min,
+        **ctx.weight_evidence(),
+    }
+    low = ctx.map_low(p.map_low_window_min)
+    if low is not None and ctx.ran_throughout(Drug.NOREPINEPHRINE, _min(p.map_low_window_min)):
+        return Finding({**evidence, **map_evidence(low), "trigger": "map_low"})
+    if dose_met is not None:
+        return Finding(
+            {
+                **evidence,
+                "trigger": "ne_dose",
+                "ne_dose_threshold": p.ne_dose_threshold,
+                "ne_dose_unit": p.ne_dose_unit,
+            },
+            start_ms=dose_met,
+        )
+    return None
+
+
+# -- vasopressin safety -------------------------------------------------------------
+class HoldParams(Params):
+    hold_min: float = 2
+
+
+def vasopressin_monotherapy(ctx: Context, p: HoldParams) -> Finding | None:
+    alone = ctx.running(Drug.VASOPRESSIN) and not ctx.running(Drug.NOREPINEPHRINE)
+    met = ctx.held("vasopressin_monotherapy", alone, _min(p.hold_min))
+    if met is None:
+        return None
+    return Finding({"vasopressin_units_min": ctx.dose(Drug.VASOPRESSIN).per_min}, start_ms=met)
+
+
+class CeilingParams(Params):
+    ceiling: float
+    hold_min: float = 1
+
+
+def vasopressin_above_ceiling(ctx: Context, p: CeilingParams) -> Finding | None:
+    dose = ctx.dose(Drug.VASOPRESSIN).per_min
+    met = ctx.held("vasopressin_above_ceiling", dose > p.ceiling, _min(p.hold_min))
+    if met is None:
+        return None
+    return Finding({"vasopressin_units_min": dose, "ceiling_units_min": p.ceiling}, start_ms=met)
+
+
+# -- epinephrine --------------------------------------------------------------------
+class AddEpinephrine(Params):
+    map_low_window_min: float = 15
+
+
+def add_epinephrine(ctx: Context, p: AddEpinephrine) -> Finding | None:
+    window = _min(p.map_low_window_min)
+    if ctx.running(Drug.EPINEPHRINE) or not (
+        ctx.ran_throughout(Drug.NOREPINEPHRINE, window)
+        and ctx.ran_throughout(Drug.VASOPRESSIN, window)
+    ):
+        return None
+    low = ctx.map_low(p.map_low_window_min)
+    if low is None:
+        return None
+    return Finding(
+        {
+            "norepinephrine_mcg_min": ctx.dose(Drug.NOREPINEPHRINE).per_min,
+            "vasopressin_units_min": ctx.dose(Drug.VASOPRESSIN).per_min,
+            **map_evidence(low),
+        }
+    )
+
+
+class TitrationParams(Params):
+    max_step_mcg_kg_min: float = 0.2
+    min_interval_min: float = 10
+
+
+def epinephrine_titration(ctx: Context, p: TitrationParams) -> Finding | None:
+    step = ctx.state.epinephrine_step  # [ts, increase mcg/kg/min, ms since previous or -1]
+    if not step or int(step[0]) != ctx.now or ctx.event is None:
+        return None
+    size, gap = step[1], (None if step[2] < 0 else step[2])
+    too_big = size > p.max_step_mcg_kg_min
+    too_soon = gap is not None and gap < _min(p.min_interval_min)
+    if not (too_big or too_soon):
+        return None
+    return Finding(
+        {
+            "increase_mcg_kg_min": round(size, 4),
+            "minutes_since_previous_increase": None if gap is None else round(gap / MINUTE_MS, 1),
+            "epinephrine_mcg_kg_min": ctx.dose(Drug.EPINEPHRINE).per_kg_min,
+            **ctx.weight_evidence(),
+        }
+    )
+
+
+class DoseRangeParams(Params):
+    max_mcg_kg_min: float = 2
+    hold_min: float = 1
+
+
+def epinephrine_dose_range(ctx: Context, p: DoseRangeParams) -> Finding | None:
+    dose = ctx.dose(Drug.EPINEPHRINE).per_kg_min
+    met = ctx.held("epinephrine_dose_range", dose > p.max_mcg_kg_min, _min(p.hold_min))
+    if met is None:
+        return None
+    return Finding({"epinephrine_mcg_kg_min": dose, **ctx.weight_evidence()}, start_ms=met)
+
+
+class NoParams(Params):
+    pass
+
+
+def epinephrine_lactate_caution(ctx: Context, p: NoParams) -> Finding | None:
+    event = ctx.event
+    if not (isinstance(event, Observation) and event.code == "lactate"):
+        return None
+    if not ctx.running(Drug.EPINEPHRINE):
+        return None
+    return Finding(
+        {
+            "lactate_mmol_l": event.value,
+            "epinephrine_mcg_kg_min": ctx.dose(Drug.EPINEPHRINE).per_kg_min,
+        }
+    )

@@ -1,0 +1,107 @@
+"""Per-bed state: bounded, compact, and serialisable as one Faust table value.
+
+Everything in here is bounded by time (windows are pruned to the longest one a
+rule needs) or by count (pumps, recent digests, observation lists), so memory
+per bed does not grow with how long a bed is watched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+MAX_PUMPS = 32
+MAX_RECENT_DIGESTS = 64
+MAX_LACTATES = 6
+MAX_URINE_PERIODS = 48
+FORMAT_VERSION = 1
+
+
+@dataclass(slots=True)
+class PumpState:
+    drug: str | None
+    running: bool
+    amount_per_min: float
+    per_kg: bool
+    ts: int
+    route: str | None
+    weight_kg: float | None
+
+
+@dataclass(slots=True)
+class Episode:
+    """One alert episode of one rule on one bed."""
+
+    alert_id: str
+    severity: str
+    started_ms: int
+    notification: int = 1
+    acked: bool = False
+    acked_by: str | None = None
+    false_since_ms: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BedState:
+    bed_id: str
+    encounter_id: str | None = None
+    clock_ms: int = 0  # newest event time seen for this bed (0: nothing yet)
+    evaluated_ms: int = 0  # event time of the last rule evaluation
+    thresholds_key: str = ""
+    buckets: dict[int, list[int]] = field(default_factory=dict)
+    # Raised whenever a sample lands in a bucket older than the newest one, so cached
+    # totals of closed buckets are never reused after they changed.
+    buckets_revision: int = 0
+    first_arterial_ms: int | None = None  # first valid sample this encounter
+    last_arterial_ms: int | None = None  # newest valid sample this encounter
+    pumps: dict[str, PumpState] = field(default_factory=dict)
+    since: dict[str, int] = field(default_factory=dict)  # condition -> true since (event time)
+    epinephrine_rate: float = 0.0  # mcg/kg/min, for titration steps
+    epinephrine_increase_ms: int | None = None
+    epinephrine_step: list[float] = field(default_factory=list)  # [ts, increase, gap ms | -1]
+    lactates: list[list[float]] = field(default_factory=list)  # [ts, mmol/L], oldest first
+    urine: list[list[float]] = field(default_factory=list)  # [end ts, mL, period min]
+    fluid_ml: float = 0.0
+    fluid_recorded: bool = False
+    hydrocortisone_ms: int | None = None
+    weight_kg: float | None = None
+    weight_ms: int | None = None
+    episodes: dict[str, Episode] = field(default_factory=dict)
+    recent: list[int] = field(default_factory=list)  # digests of recent events (duplicates)
+    offsets: dict[str, int] = field(default_factory=dict)  # "topic:partition" -> applied offset
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps([FORMAT_VERSION, _plain(self)], option=orjson.OPT_NON_STR_KEYS)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> BedState:
+        version, data = orjson.loads(blob)
+        if version != FORMAT_VERSION:
+            raise ValueError(f"bed state format {version} is not {FORMAT_VERSION}")
+        data["buckets"] = {int(k): v for k, v in data["buckets"].items()}
+        data["pumps"] = {k: PumpState(**v) for k, v in data["pumps"].items()}
+        data["episodes"] = {k: Episode(**v) for k, v in data["episodes"].items()}
+        return cls(**data)
+
+    def fresh_encounter(self, encounter_id: str | None) -> BedState:
+        """A clean state for a new encounter on this bed (keeps only the bed's identity)."""
+        return BedState(
+            bed_id=self.bed_id,
+            encounter_id=encounter_id,
+            clock_ms=self.clock_ms,
+            offsets=self.offsets,
+        )
+
+
+def _plain(state: BedState) -> dict[str, Any]:
+    data = {name: getattr(state, name) for name in BedState.__slots__}
+    data["pumps"] = {k: _slots_dict(v) for k, v in state.pumps.items()}
+    data["episodes"] = {k: _slots_dict(v) for k, v in state.episodes.items()}
+    return data
+
+
+def _slots_dict(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in type(obj).__slots__}

@@ -1,0 +1,120 @@
+"""Event-time windows over arterial samples, kept as fixed-width buckets.
+
+A bucket holds counts, not samples: how many valid samples, how many below the
+MAP target, above the supranormal limit, with a heart rate and above the heart
+rate limit, and the MAP sum. That answers every window question of the rules
+("mostly below target", "span most of W", mean MAP) in memory that does not
+grow with the sampling rate, and makes out-of-order samples simply land in
+their own bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Positions in a bucket list.
+N, N_LOW, N_HIGH, MAP_SUM_TENTHS, N_HR, N_HR_HIGH = range(6)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    target_mmhg: float
+    supranormal_mmhg: float
+    heart_rate_high_bpm: float
+    bucket_ms: int
+
+    @property
+    def key(self) -> str:
+        """Identifies the thresholds buckets were counted with (a changed pack resets them)."""
+        return (
+            f"{self.target_mmhg:g}/{self.supranormal_mmhg:g}/"
+            f"{self.heart_rate_high_bpm:g}/{self.bucket_ms}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    """What the valid samples of one trailing window say."""
+
+    window_ms: int
+    samples: int
+    coverage: float  # share of the window's buckets that hold at least one sample
+    fraction_low: float
+    fraction_high: float
+    mean_map: float | None
+    hr_samples: int
+    fraction_hr_high: float
+
+    def covered(self, coverage_fraction: float) -> bool:
+        return self.samples > 0 and self.coverage >= coverage_fraction
+
+
+def add_sample(
+    buckets: dict[int, list[int]], ts: int, map_mmhg: float, hr: float | None, t: Thresholds
+) -> None:
+    index = ts // t.bucket_ms
+    bucket = buckets.get(index)
+    if bucket is None:
+        bucket = buckets[index] = [0, 0, 0, 0, 0, 0]
+    bucket[N] += 1
+    if map_mmhg < t.target_mmhg:
+        bucket[N_LOW] += 1
+    if map_mmhg > t.supranormal_mmhg:
+        bucket[N_HIGH] += 1
+    bucket[MAP_SUM_TENTHS] += round(map_mmhg * 10)
+    if hr is not None:
+        bucket[N_HR] += 1
+        if hr > t.heart_rate_high_bpm:
+            bucket[N_HR_HIGH] += 1
+
+
+def totals(buckets: dict[int, list[int]], first: int, last: int) -> list[int]:
+    """Summed bucket fields over indices first..last, plus the count of filled buckets."""
+    sums = [0, 0, 0, 0, 0, 0, 0]
+    for index in range(first, last + 1):
+        bucket = buckets.get(index)
+        if bucket is None or bucket[N] == 0:
+            continue
+        sums[6] += 1
+        for position in range(6):
+            sums[position] += bucket[position]
+    return sums
+
+
+def window_stats(
+    buckets: dict[int, list[int]],
+    now_ms: int,
+    window_ms: int,
+    bucket_ms: int,
+    closed: list[int] | None = None,
+) -> WindowStats:
+    """Statistics of the buckets in the trailing window that ends at ``now_ms``.
+
+    ``closed`` may carry the precomputed totals of the window's buckets before the
+    current one (they do not change while the current bucket fills).
+    """
+    last = now_ms // bucket_ms
+    span = max(1, window_ms // bucket_ms)
+    if closed is None:
+        closed = totals(buckets, last - span + 1, last - 1)
+    current = totals(buckets, last, last)
+    n, n_low, n_high, map_sum, n_hr, n_hr_high, filled = (
+        a + b for a, b in zip(closed, current, strict=True)
+    )
+    return WindowStats(
+        window_ms=window_ms,
+        samples=n,
+        coverage=filled / span,
+        fraction_low=n_low / n if n else 0.0,
+        fraction_high=n_high / n if n else 0.0,
+        mean_map=round(map_sum / n / 10, 1) if n else None,
+        hr_samples=n_hr,
+        fraction_hr_high=n_hr_high / n_hr if n_hr else 0.0,
+    )
+
+
+def prune(buckets: dict[int, list[int]], oldest_ms: int, bucket_ms: int) -> None:
+    """Drop buckets that end before ``oldest_ms``: memory per bed stays bounded."""
+    first = oldest_ms // bucket_ms
+    for index in [i for i in buckets if i < first]:
+        del buckets[index]

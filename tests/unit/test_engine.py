@@ -1,0 +1,104 @@
+"""Engine properties that scenarios do not show: bounded state, serialisation, lateness."""
+
+from __future__ import annotations
+
+from stream_app.domain.drugs import Drug
+from stream_app.domain.events import ArterialSample, Observation, PumpUpdate
+from stream_app.engine.engine import Engine
+from stream_app.engine.registry import load_rule_pack
+from stream_app.engine.state import BedState
+from stream_app.local_kafka import PROJECT_ROOT
+
+ENGINE = Engine(load_rule_pack(PROJECT_ROOT / "rules"))
+T0 = 1_790_000_000_000
+
+
+def _sample(ts: int, value: float = 70.0, **kw: float) -> ArterialSample:
+    return ArterialSample("b1", ts, None, value, kw.get("sbp"), kw.get("dbp"), kw.get("hr"))
+
+
+def _pump(ts: int, drug: Drug, rate: float, pump: str = "p1") -> PumpUpdate:
+    return PumpUpdate("b1", ts, None, pump, drug, rate > 0, rate, False, None, "central")
+
+
+def test_state_stays_bounded_over_two_days_of_data() -> None:
+    """Memory per bed does not grow with time: 48 h of 1 Hz samples, pumps and labs."""
+    state = None
+    sizes = []
+    for second in range(0, 48 * 3600, 1):
+        ts = T0 + second * 1000
+        step = ENGINE.apply(state, _sample(ts, 60 + (second % 30), hr=90))
+        state = step.state
+        if second % 600 == 0:
+            state = ENGINE.apply(state, _pump(ts, Drug.NOREPINEPHRINE, 5 + second % 7)).state
+            state = ENGINE.apply(state, Observation("b1", ts, None, "lactate", 2.5, None)).state
+            state = ENGINE.apply(state, Observation("b1", ts, None, "urine_output", 30, 10.0)).state
+        if second % 3600 == 0:
+            sizes.append(len(state.to_bytes()))
+    assert state is not None
+    assert len(state.buckets) <= ENGINE.retention_ms // ENGINE.thresholds.bucket_ms + 2
+    assert max(sizes) < 20_000
+    assert max(sizes[6:]) - min(sizes[6:]) < 2_000  # flat once the windows are full
+
+
+def test_state_round_trips_through_bytes() -> None:
+    """The table value decodes back to an equal state."""
+    state = ENGINE.apply(None, _pump(T0, Drug.VASOPRESSIN, 0.03)).state
+    for i in range(200):
+        state = ENGINE.apply(state, _sample(T0 + i * 1000, 58)).state
+    assert state.episodes
+    assert BedState.from_bytes(state.to_bytes()) == state
+
+
+def test_artifacts_are_counted_and_kept_out_of_windows() -> None:
+    """Flush, clamp and damped samples are noted by kind and never enter a window."""
+    state = ENGINE.apply(None, _sample(T0, 70)).state
+    kinds = []
+    for ts, sample in [
+        (T0 + 1000, _sample(T0 + 1000, 250)),
+        (T0 + 2000, _sample(T0 + 2000, 20)),
+        (T0 + 3000, _sample(T0 + 3000, 70, sbp=60, dbp=80)),
+        (T0 + 4000, _sample(T0 + 4000, 70, sbp=100, dbp=90)),
+    ]:
+        step = ENGINE.apply(state, sample)
+        state = step.state
+        kinds.extend(step.notes)
+        assert state.clock_ms == ts
+    assert kinds == [
+        "artifact:map_out_of_range",
+        "artifact:map_out_of_range",
+        "artifact:systolic_not_above_diastolic",
+        "artifact:damped_pulse_pressure",
+    ]
+    assert sum(b[0] for b in state.buckets.values()) == 1
+    assert state.last_arterial_ms == T0
+
+
+def test_too_old_sample_is_late_but_old_pump_event_is_not_lost() -> None:
+    """A sample older than every window is rejected as late; a pump change never is."""
+    state = ENGINE.apply(None, _sample(T0 + 3 * 3_600_000)).state
+    old_sample = ENGINE.apply(state, _sample(T0))
+    assert old_sample.rejection is not None
+    assert old_sample.rejection.reason == "late"
+    old_pump = ENGINE.apply(old_sample.state, _pump(T0, Drug.NOREPINEPHRINE, 8))
+    assert old_pump.rejection is None
+    assert old_pump.state.pumps["p1"].amount_per_min == 8
+    superseded = ENGINE.apply(old_pump.state, _pump(T0 - 1000, Drug.NOREPINEPHRINE, 3))
+    assert superseded.notes[-1] == "superseded"
+    assert superseded.state.pumps["p1"].amount_per_min == 8
+
+
+def test_duplicate_event_changes_nothing() -> None:
+    """The same event twice is applied once."""
+    state = ENGINE.apply(None, _sample(T0, 58)).state
+    before = state.to_bytes()
+    step = ENGINE.apply(state, _sample(T0, 58))
+    assert step.notes == ["duplicate"]
+    assert step.state.to_bytes() == before
+
+
+def test_eviction_after_a_silent_day() -> None:
+    """A bed silent for the pack's eviction period may be dropped."""
+    state = ENGINE.apply(None, _sample(T0)).state
+    assert not ENGINE.evicted(state, T0 + 23 * 3_600_000)
+    assert ENGINE.evicted(state, T0 + 25 * 3_600_000)
