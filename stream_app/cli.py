@@ -51,8 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="local broker + worker + a short built-in feed, printing the output"
     )
-    demo.add_argument("--beds", type=int, default=4)
-    demo.add_argument("--seconds", type=int, default=60, help="length of the feed in event time")
+    demo.add_argument("--seconds", type=int, default=90, help="how long to wait for alerts")
     return parser
 
 
@@ -85,7 +84,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo":
         from stream_app.demo import run_demo
 
-        return run_demo(settings, beds=args.beds, seconds=args.seconds)
+        return run_demo(settings, seconds=args.seconds)
     raise AssertionError(f"unhandled command {args.command}")  # argparse forbids this
 
 

@@ -50,7 +50,6 @@ class Settings(BaseSettings):
     topic_acks: str = "icu.alert-acks"
     topic_alerts: str = "icu.alerts"
     topic_deadletter: str = "icu.deadletter"
-    topic_bed_state: str = "icu.bed-state"
     topic_partitions: int = Field(12, ge=1, le=1024)
     topic_replication_factor: int = Field(1, ge=1, le=16)
 
@@ -60,7 +59,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".cache/worker")
     batch_max_events: int = Field(2000, ge=1, le=100_000)
     batch_within_s: float = Field(0.05, gt=0, le=10)
-
+    # How long an input partition may deliver nothing before the others stop waiting
+    # for it (event-time alignment across topics, see stream/aligner.py).
+    align_idle_s: float = Field(0.5, ge=0, le=60)
+    tick_interval_s: float = Field(5.0, gt=0, le=300)
+    max_message_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     # -- web (health, metrics) ---------------------------------------------
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, ge=1, le=65535)
@@ -88,7 +91,6 @@ class Settings(BaseSettings):
         "topic_acks",
         "topic_alerts",
         "topic_deadletter",
-        "topic_bed_state",
     )
     @classmethod
     def _check_topic(cls, value: str) -> str:
@@ -98,9 +100,14 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def input_topics(self) -> tuple[str, ...]:
-        """Topics the worker consumes, all keyed and co-partitioned by bed id."""
-        return (self.topic_arterial, self.topic_infusions)
+    def input_kinds(self) -> dict[str, str]:
+        """Topics the worker consumes (keyed and co-partitioned by bed id) -> event kind."""
+        return {
+            self.topic_arterial: "arterial",
+            self.topic_infusions: "infusion",
+            self.topic_observations: "observation",
+            self.topic_acks: "ack",
+        }
 
     @property
     def all_topics(self) -> tuple[str, ...]:
@@ -112,7 +119,6 @@ class Settings(BaseSettings):
             self.topic_acks,
             self.topic_alerts,
             self.topic_deadletter,
-            self.topic_bed_state,
         )
 
 

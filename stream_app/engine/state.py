@@ -71,14 +71,21 @@ class BedState:
     weight_ms: int | None = None
     episodes: dict[str, Episode] = field(default_factory=dict)
     recent: list[int] = field(default_factory=list)  # digests of recent events (duplicates)
-    offsets: dict[str, int] = field(default_factory=dict)  # "topic:partition" -> applied offset
+    # Kept for the streaming layer, never read by the rules: the offsets of the input
+    # messages already applied ("topic:partition" -> offset), so a replay after a crash
+    # is skipped, and the wall time the bed last delivered, for clock ticks.
+    offsets: dict[str, int] = field(default_factory=dict)
+    received_wall_ms: int = 0
 
     def to_bytes(self) -> bytes:
         return orjson.dumps([FORMAT_VERSION, _plain(self)], option=orjson.OPT_NON_STR_KEYS)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> BedState:
-        version, data = orjson.loads(blob)
+        decoded = orjson.loads(blob)
+        if not isinstance(decoded, list) or len(decoded) != 2:
+            raise ValueError("not a bed state")
+        version, data = decoded
         if version != FORMAT_VERSION:
             raise ValueError(f"bed state format {version} is not {FORMAT_VERSION}")
         data["buckets"] = {int(k): v for k, v in data["buckets"].items()}

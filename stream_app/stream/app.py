@@ -1,7 +1,9 @@
-"""The Faust application: topics, the bed-state table and the batch agent.
+"""The Faust application: topics, the bed-state table, the batch agent and the timers.
 
-The agent is thin: it takes a batch, hands it to ``BatchProcessor`` and lets
-Faust acknowledge the batch only after the processor's sends have completed.
+The agent is thin: it takes batches without acknowledging them and hands them to
+``BatchProcessor``, which acknowledges each message once its effects are on the
+broker. Timers release messages held for event-time alignment and tick the
+clock of every owned bed so silent beds still raise their alerts.
 """
 
 from __future__ import annotations
@@ -9,18 +11,27 @@ from __future__ import annotations
 from typing import Any, cast
 
 import faust
+from faust.types import TP
 from prometheus_client import CollectorRegistry
 
+from stream_app.engine.engine import Engine
+from stream_app.engine.pack import RulePack
 from stream_app.exceptions import ConfigurationError
 from stream_app.metrics import build_metrics
 from stream_app.settings import Settings
+from stream_app.stream.aligner import Aligner
+from stream_app.stream.beds import BedStore
 from stream_app.stream.deadletter import DeadLetterPolicy
-from stream_app.stream.processor import BatchProcessor, TableBedStore
+from stream_app.stream.emitter import AlertEmitter
+from stream_app.stream.processor import BatchProcessor
+from stream_app.stream.web import install_web
 
 BED_STATE_TABLE = "bed-state"
 
 
-def create_app(settings: Settings, registry: CollectorRegistry | None = None) -> faust.App:
+def create_app(
+    settings: Settings, pack: RulePack, registry: CollectorRegistry | None = None
+) -> faust.App:
     """Build the Faust app for these settings; nothing connects until the worker starts."""
     if settings.kafka_security_protocol != "PLAINTEXT":
         raise ConfigurationError(
@@ -28,6 +39,7 @@ def create_app(settings: Settings, registry: CollectorRegistry | None = None) ->
         )
     registry = registry if registry is not None else CollectorRegistry()
     metrics = build_metrics(registry)
+    metrics.rulepack.info({"version": pack.version, "label": pack.settings.version_label})
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap_servers.split(",")],
@@ -44,8 +56,9 @@ def create_app(settings: Settings, registry: CollectorRegistry | None = None) ->
         producer_acks=-1,
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
-    source = app.topic(*settings.input_topics, partitions=settings.topic_partitions, **raw)
-    bed_state_topic = app.topic(settings.topic_bed_state, **raw)
+    kinds = settings.input_kinds
+    source = app.topic(*kinds, partitions=settings.topic_partitions, **raw)
+    alerts_topic = app.topic(settings.topic_alerts, **raw)
     deadletter_topic = app.topic(settings.topic_deadletter, **raw)
     table = app.Table(
         BED_STATE_TABLE,
@@ -54,22 +67,66 @@ def create_app(settings: Settings, registry: CollectorRegistry | None = None) ->
         key_type=bytes,
         value_type=bytes,
     )
+
+    def caught_up(topic: str, partition: int, last_offset: int | None) -> bool:
+        highwater = app.consumer.highwater(TP(topic, partition))
+        if highwater is None or last_offset is None:
+            return False
+        return bool(last_offset + 1 >= highwater)
+
+    streams: list[faust.Stream[bytes]] = []
+
+    async def ack(event: Any) -> None:
+        await streams[0].ack(event)
+
     processor = BatchProcessor(
-        kinds={settings.topic_arterial: "arterial", settings.topic_infusions: "infusion"},
-        store=TableBedStore(table),
-        bed_state_topic=bed_state_topic,
+        kinds=kinds,
+        engine=Engine(pack),
+        beds=BedStore(table),
+        emitter=AlertEmitter(alerts_topic, pack, metrics),
         deadletters=DeadLetterPolicy(deadletter_topic, metrics),
         metrics=metrics,
+        aligner=Aligner(tuple(kinds), idle_ms=int(settings.align_idle_s * 1000)),
+        caught_up=caught_up,
+        ack=ack,
+        max_message_bytes=settings.max_message_bytes,
     )
 
     async def process_beds(stream: faust.StreamT[bytes]) -> None:
-        # take_events lives on the concrete Stream; StreamT does not declare it.
+        # noack_take lives on the concrete Stream; StreamT does not declare it.
         concrete = cast(faust.Stream[bytes], stream)
-        async for events in concrete.take_events(
+        streams.append(concrete)
+        async for events in concrete.noack_take(
             settings.batch_max_events, within=settings.batch_within_s
         ):
-            await processor.process_batch(events)
+            await processor.add_batch(events)
 
+    def owned_partitions() -> set[int]:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic in kinds}
+
+    async def release_held() -> None:
+        if streams:
+            await processor.flush()
+
+    async def tick_beds() -> None:
+        await processor.tick(owned_partitions())
+
+    def on_assigned(_sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+        assigned: set[TP] = args[0]
+        processor.assigned({tp.partition for tp in assigned if tp.topic in kinds})
+
+    def on_revoked(_sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+        revoked: set[TP] = args[0]
+        processor.revoked({tp.partition for tp in revoked if tp.topic in kinds})
+
+    install_web(app, registry)
     app.agent(source, name="process-beds")(process_beds)
+    app.timer(interval=0.25, name="release-held")(release_held)
+    app.timer(interval=settings.tick_interval_s, name="tick-beds")(tick_beds)
+    app.on_partitions_assigned.connect(on_assigned)
+    app.on_partitions_revoked.connect(on_revoked)
+    # Signals may hold weak references: keep the handlers alive with the app.
+    app.vasowatch_handlers = (on_assigned, on_revoked)  # type: ignore[attr-defined]
     app.vasowatch_registry = registry  # type: ignore[attr-defined]
+    app.vasowatch_processor = processor  # type: ignore[attr-defined]
     return app

@@ -1,42 +1,43 @@
-"""One batch of Kafka events: decode, apply per bed, write each touched bed once, emit.
+"""Decode -> align -> engine -> emit -> persist, one batch at a time.
 
-Offsets of a batch are acknowledged by Faust after ``process_batch`` returns, and
-Faust flushes the producer before it commits; so bed state, outputs and dead
-letters of a batch are on the broker before its offsets can be committed.
+Order of effects for a batch, which is what makes a crash lose nothing and
+invent nothing: alerts and dead letters are delivered first, then each touched
+bed's state (holding the offsets it has applied) is written once, and only then
+are the batch's messages acknowledged for Faust to commit. After a crash,
+messages whose offsets a bed's state already holds are skipped; a transition
+produced again carries the same ``alert_id``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from stream_app.engine.summary import BedSummary, apply_event
+from stream_app.domain.codec import Decoded, Rejection, decode_message
+from stream_app.domain.events import Event
+from stream_app.engine.engine import Engine, Step
+from stream_app.engine.lifecycle import Transition
+from stream_app.engine.state import BedState
 from stream_app.metrics import Metrics
-from stream_app.stream.codec import DecodeError, decode
+from stream_app.stream.aligner import Aligner, Pending
+from stream_app.stream.beds import BedStore
 from stream_app.stream.deadletter import DeadLetter, DeadLetterPolicy
+from stream_app.stream.emitter import AlertEmitter
 
 
-class TableBedStore:
-    """Bed state in a Faust table, with the changelog partition given explicitly.
+@dataclass(slots=True)
+class Message:
+    key: bytes | None
+    value: bytes | None
+    append_ms: int | None
+    decoded: Decoded
 
-    Faust derives a table write's changelog partition from the "current event";
-    in a batch that is the batch's last event, not the bed's. Writing the store
-    and the changelog ourselves keeps every bed's state in the partition its
-    events came from, which is where recovery and rebalancing look for it.
-    """
 
-    def __init__(self, table: Any) -> None:
-        self._table = table
-
-    def get(self, key: bytes) -> bytes | None:
-        value: bytes | None = self._table.data.get(key)
-        return value
-
-    def put(self, key: bytes, value: bytes, partition: int) -> None:
-        self._table.data[key] = value
-        self._table.send_changelog(partition, key, value)
+def wall_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class BatchProcessor:
@@ -44,57 +45,206 @@ class BatchProcessor:
         self,
         *,
         kinds: dict[str, str],
-        store: TableBedStore,
-        bed_state_topic: Any,
+        engine: Engine,
+        beds: BedStore,
+        emitter: AlertEmitter,
         deadletters: DeadLetterPolicy,
         metrics: Metrics,
+        aligner: Aligner,
+        caught_up: Callable[[str, int, int | None], bool],
+        ack: Callable[[Any], Any],
+        max_message_bytes: int,
     ) -> None:
         self._kinds = kinds
-        self._store = store
-        self._bed_state_topic = bed_state_topic
+        self._engine = engine
+        self._beds = beds
+        self._emitter = emitter
         self._deadletters = deadletters
         self._metrics = metrics
+        self._aligner = aligner
+        self._caught_up = caught_up
+        self._ack = ack
+        self._max_bytes = max_message_bytes
+        self._lock = asyncio.Lock()
 
-    async def process_batch(self, events: Sequence[Any]) -> None:
-        started = time.perf_counter()
-        touched: dict[bytes, tuple[BedSummary, int]] = {}
+    # -- intake ---------------------------------------------------------------
+    async def add_batch(self, events: Sequence[Any]) -> None:
+        now = wall_ms()
         pending: list[Any] = []
-        for event in events:
-            message = event.message
-            kind = self._kinds[message.topic]
-            try:
-                decoded = decode(kind, message.value)
-            except DecodeError as exc:
-                pending.append(
-                    await self._deadletters.reject(
-                        DeadLetter(
-                            exc.reason,
-                            exc.detail,
-                            message.topic,
-                            message.partition,
-                            message.offset,
-                            message.key,
-                            message.value,
-                        )
-                    )
+        immediate: list[Any] = []
+        async with self._lock:
+            for event in events:
+                msg = event.message
+                kind = self._kinds[msg.topic]
+                decoded = decode_message(
+                    kind,
+                    msg.value,
+                    key=msg.key,
+                    check_key=True,
+                    now_ms=now,
+                    max_bytes=self._max_bytes,
                 )
-                continue
-            for item in decoded:
-                key = item.bed_id.encode()
-                entry = touched.get(key)
-                if entry is None:
-                    blob = self._store.get(key)
-                    summary = BedSummary.from_bytes(blob) if blob else BedSummary(item.bed_id)
-                else:
-                    summary = entry[0]
-                apply_event(summary, kind, item.body, item.ts_ms)
-                touched[key] = (summary, message.partition)
-                self._metrics.events_consumed.labels(message.topic, kind).inc()
-        for key, (summary, partition) in touched.items():
-            blob = summary.to_bytes()
-            self._store.put(key, blob, partition)
-            pending.append(await self._bed_state_topic.send(key=key, value=blob))
-        if pending:
-            await asyncio.gather(*pending)
+                for rejection in decoded.rejections:
+                    pending.append(
+                        await self._reject(rejection, msg.topic, msg.partition, msg.offset, msg.key)
+                    )
+                if not decoded.events:
+                    immediate.append(event)
+                    continue
+                ts = min(e.ts for e in decoded.events)
+                append_ms = int(msg.timestamp * 1000) if msg.timestamp else None
+                item = Message(msg.key, msg.value, append_ms, decoded)
+                self._aligner.add(
+                    Pending(msg.topic, msg.partition, msg.offset, ts, item, event), now
+                )
+            await self._settle(pending)
+            for event in immediate:
+                await self._ack(event)
+            await self._process(self._aligner.release(now, self._caught_up))
         self._metrics.batch_size.observe(len(events))
+
+    async def flush(self) -> None:
+        """Release messages held for alignment whose wait is over (called on a timer)."""
+        async with self._lock:
+            await self._process(self._aligner.release(wall_ms(), self._caught_up))
+
+    # -- processing -------------------------------------------------------------
+    async def _process(self, released: list[Pending]) -> None:
+        self._metrics.held_messages.set(self._aligner.held)
+        if not released:
+            return
+        started = time.perf_counter()
+        now = wall_ms()
+        touched: dict[bytes, tuple[BedState, int]] = {}
+        pending: list[Any] = []
+        for item in released:
+            message: Message = item.payload
+            source = f"{item.topic}:{item.partition}"
+            key = message.decoded.events[0].bed_id.encode()  # one bed per message (key check)
+            entry = touched.get(key)
+            state = entry[0] if entry else self._beds.get(key, item.partition)
+            if state is not None and state.offsets.get(source, -1) >= item.offset:
+                # Applied before a crash, committed after: the state already holds it.
+                self._metrics.event_notes.labels("already_applied").inc()
+                continue
+            for event in message.decoded.events:
+                step = self._engine.apply(state, event)
+                state = step.state
+                self._metrics.events_consumed.labels(item.topic, self._kinds[item.topic]).inc()
+                pending.extend(await self._outcome(step, item, message, event))
+            assert state is not None
+            state.offsets[source] = item.offset
+            state.received_wall_ms = now
+            touched[key] = (state, item.partition)
+        await self._settle(pending)
+        for key, (state, partition) in touched.items():
+            self._beds.put(key, state, partition)
+        for item in released:
+            await self._ack(item.handle)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
+        self._metrics.beds_in_state.set(len(self._beds))
+
+    async def _outcome(
+        self, step: Step, item: Pending, message: Message, event: Event
+    ) -> list[Any]:
+        futures = []
+        for note in step.notes:
+            if note.startswith("artifact:"):
+                self._metrics.artifacts.labels(note.split(":", 1)[1]).inc()
+            else:
+                self._metrics.event_notes.labels(note).inc()
+        if step.rejection is not None:
+            futures.append(
+                await self._reject(
+                    step.rejection,
+                    item.topic,
+                    item.partition,
+                    item.offset,
+                    message.key,
+                    message.value,
+                )
+            )
+        for transition in step.transitions:
+            futures.append(await self._emit(transition, event.ts, message.append_ms))
+        return futures
+
+    async def _emit(
+        self, transition: Transition, event_ms: int | None, append_ms: int | None
+    ) -> Any:
+        if append_ms is not None:
+            lag = max(0.0, (wall_ms() - append_ms) / 1000)
+            self._metrics.append_to_alert_seconds.observe(lag)
+        return await self._emitter.emit(transition, event_ms)
+
+    async def _reject(
+        self,
+        rejection: Rejection,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        value: bytes | None = None,
+    ) -> Any:
+        return await self._deadletters.reject(
+            DeadLetter(
+                rejection.reason,
+                rejection.detail,
+                topic,
+                partition,
+                offset,
+                key,
+                rejection.element_bytes if rejection.element_bytes is not None else value,
+            )
+        )
+
+    @staticmethod
+    async def _settle(futures: list[Any]) -> None:
+        if futures:
+            await asyncio.gather(*futures)
+
+    # -- clock ticks and ownership ------------------------------------------------
+    async def tick(self, partitions: set[int]) -> int:
+        """Evaluate time-only rules on every owned bed; evict beds silent for too long."""
+        async with self._lock:
+            now = wall_ms()
+            pending: list[Any] = []
+            changed: list[tuple[bytes, BedState, int]] = []
+            evicted: list[tuple[bytes, int]] = []
+            for key, state, partition in list(self._beds.owned(partitions)):
+                # A silent bed's event time advances with the wall clock since it last spoke.
+                bed_now = state.clock_ms + max(0, now - state.received_wall_ms)
+                if self._engine.evicted(state, bed_now):
+                    evicted.append((key, partition))
+                    continue
+                step = self._engine.tick(state, bed_now)
+                for transition in step.transitions:
+                    pending.append(await self._emit(transition, None, None))
+                if step.transitions:
+                    changed.append((key, step.state, partition))
+            await self._settle(pending)
+            for key, state, partition in changed:
+                self._beds.put(key, state, partition)
+            for key, partition in evicted:
+                self._beds.delete(key, partition)
+                self._engine.forget(key.decode())
+            self._update_active_alerts(partitions)
+            return len(changed)
+
+    def _update_active_alerts(self, partitions: set[int]) -> None:
+        counts: dict[tuple[str, str], int] = {}
+        for _, state, _ in self._beds.owned(partitions):
+            for rule_id, episode in state.episodes.items():
+                counts[(rule_id, episode.severity)] = counts.get((rule_id, episode.severity), 0) + 1
+        self._metrics.active_alerts.clear()
+        for (rule_id, severity), count in counts.items():
+            self._metrics.active_alerts.labels(rule_id, severity).set(count)
+        self._metrics.beds_in_state.set(len(self._beds))
+
+    def assigned(self, partitions: set[int]) -> None:
+        self._aligner.assign(partitions, wall_ms())
+
+    def revoked(self, partitions: set[int]) -> None:
+        # Held messages are not acknowledged: the partition's new owner reads them again.
+        self._aligner.revoke(partitions)
+        for bed_id in self._beds.revoke(partitions):
+            self._engine.forget(bed_id)

@@ -1,4 +1,4 @@
-"""Running the worker: check the broker and topics first, then hand over to Faust."""
+"""Running the worker: check the rule pack, the broker and the topics, then hand over to Faust."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import logging
 
 import faust
 
-from stream_app.logging_setup import logging_config
+from stream_app.engine.pack import PackError
+from stream_app.engine.registry import load_rule_pack
+from stream_app.exceptions import BrokerUnavailableError, ConfigurationError
+from stream_app.logging_setup import configure_logging, logging_config
 from stream_app.settings import Settings
 from stream_app.stream.app import create_app
 from stream_app.stream.topics import ensure_topics
@@ -18,12 +21,27 @@ BROKER_CHECK_TIMEOUT_S = 20.0
 
 
 def run_worker(settings: Settings) -> int:
-    """Run until SIGTERM/SIGINT; fail fast when the broker or topics are unusable."""
-    app = create_app(settings)
+    """Run until SIGTERM/SIGINT; fail fast when the pack, broker or topics are unusable."""
+    configure_logging(settings)
+    try:
+        pack = load_rule_pack(settings.rules_dir)
+    except PackError as exc:
+        raise ConfigurationError(f"invalid rule pack, refusing to start: {exc}") from None
+    log.info(
+        "rule pack loaded",
+        extra={"rulepack_version": pack.version, "rulepack_label": pack.settings.version_label},
+    )
+    app = create_app(settings, pack)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     # Fail fast with a clear message instead of Faust retrying an absent broker forever.
-    loop.run_until_complete(asyncio.wait_for(ensure_topics(settings), BROKER_CHECK_TIMEOUT_S))
+    try:
+        loop.run_until_complete(asyncio.wait_for(ensure_topics(settings), BROKER_CHECK_TIMEOUT_S))
+    except TimeoutError:
+        raise BrokerUnavailableError(
+            f"Kafka at {settings.kafka_bootstrap_servers} did not answer within "
+            f"{BROKER_CHECK_TIMEOUT_S:.0f}s"
+        ) from None
     worker = faust.Worker(
         app,
         loop=loop,
@@ -32,6 +50,7 @@ def run_worker(settings: Settings) -> int:
         redirect_stdouts=False,
         quiet=True,
     )
-    log.info("worker starting", extra={"topics": list(settings.input_topics)})
+    worker.spinner = None  # a terminal spinner would write escape codes into logs and pipes
+    log.info("worker starting", extra={"topics": list(settings.input_kinds)})
     worker.execute_from_commandline()
     return 0  # pragma: no cover - execute_from_commandline exits the process

@@ -11,7 +11,12 @@ from stream_app.settings import Settings, load_settings
 def test_defaults_name_the_contract_topics() -> None:
     """The default topic names are the ones the contract and the gateways use."""
     settings = Settings()
-    assert settings.input_topics == ("icu.arterial", "icu.infusions")
+    assert list(settings.input_kinds) == [
+        "icu.arterial",
+        "icu.infusions",
+        "icu.observations",
+        "icu.alert-acks",
+    ]
     assert settings.topic_partitions == 12
 
 
