@@ -134,7 +134,7 @@ async def _feed_and_show(settings: Settings, *, seconds: int) -> int:
         enable_auto_commit=False,
     )
     await consumer.start()
-    producer = AIOKafkaProducer(**client_options(settings), acks="all")
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         # Position at the end first, so a second demo run shows only its own alerts.

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     batch_within_s: float = Field(0.05, gt=0, le=10)
     # How long an input partition may deliver nothing before the others stop waiting
     # for it (event-time alignment across topics, see stream/aligner.py).
-    align_idle_s: float = Field(0.5, ge=0, le=60)
+    align_idle_s: float = Field(1.0, ge=0, le=60)
     tick_interval_s: float = Field(5.0, gt=0, le=300)
     max_message_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     # -- web (health, metrics) ---------------------------------------------

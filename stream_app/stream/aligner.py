@@ -44,6 +44,10 @@ class Aligner:
     _queues: dict[TopicPartition, deque[Pending]] = field(default_factory=dict)
     _last_delivery: dict[TopicPartition, int] = field(default_factory=dict)
     _last_offset: dict[TopicPartition, int] = field(default_factory=dict)
+    # First delivery on each partition number since it was assigned: a topic counts as
+    # idle only once its siblings have been delivering without it for ``idle_ms`` (after
+    # an assignment the consumer may spend seconds recovering state before it fetches).
+    _active_since: dict[int, int] = field(default_factory=dict)
 
     def assign(self, partitions: Iterable[int], now_ms: int) -> None:
         """Start watching these partition numbers (idle time counts from now)."""
@@ -60,6 +64,7 @@ class Aligner:
                 dropped.extend(self._queues.pop(tp, ()))
                 self._last_delivery.pop(tp, None)
                 self._last_offset.pop(tp, None)
+            self._active_since.pop(partition, None)
         return dropped
 
     def add(self, item: Pending, now_ms: int) -> None:
@@ -67,6 +72,7 @@ class Aligner:
         self._queues.setdefault(tp, deque()).append(item)
         self._last_delivery[tp] = now_ms
         self._last_offset[tp] = item.offset
+        self._active_since.setdefault(item.partition, now_ms)
 
     @property
     def held(self) -> int:
@@ -95,7 +101,11 @@ class Aligner:
                         if queue:
                             continue
                         tp = (topic, partition)
-                        idle = now_ms - self._last_delivery.get(tp, now_ms) >= self.idle_ms
+                        quiet_since = max(
+                            self._last_delivery.get(tp, now_ms),
+                            self._active_since.get(partition, now_ms),
+                        )
+                        idle = now_ms - quiet_since >= self.idle_ms
                         if not idle and not caught_up(topic, partition, self._last_offset.get(tp)):
                             blocked = True
                             break

@@ -6,6 +6,8 @@ partitions, or a bed's arterial and pump events would land on different workers.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
@@ -51,8 +53,21 @@ async def ensure_topics(settings: Settings) -> list[str]:
                         f"VASOWATCH_TOPIC_PARTITIONS is {settings.topic_partitions}; "
                         "co-partitioning by bed id needs them equal"
                     )
+        await _wait_for_leaders(admin, list(settings.all_topics))
         return wanted
     except KafkaError as exc:
         raise BrokerUnavailableError(f"creating topics failed: {exc}") from exc
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    """Return once every partition has a leader: producing earlier only earns retries."""
+    for _ in range(100):
+        described = await admin.describe_topics(topics)
+        if all(p["leader"] >= 0 for topic in described for p in topic["partitions"]) and all(
+            topic["partitions"] for topic in described
+        ):
+            return
+        await asyncio.sleep(0.1)
+    raise BrokerUnavailableError(f"topics without a leader after 10 s: {', '.join(topics)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ import pytest
 
 from stream_app.local_kafka import PROJECT_ROOT
 from stream_app.settings import Settings
+from stream_app.stream.topics import ensure_topics
 
 TOPIC_FIELDS = (
     "topic_arterial",
@@ -24,7 +26,6 @@ TOPIC_FIELDS = (
     "topic_acks",
     "topic_alerts",
     "topic_deadletter",
-    "topic_bed_state",
 )
 
 
@@ -79,7 +80,7 @@ def worker_settings(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Settin
     values: dict[str, object] = {
         f: f"{Settings.model_fields[f].default}.{unique}" for f in TOPIC_FIELDS
     }
-    return Settings(
+    settings = Settings(
         kafka_bootstrap_servers=kafka_bootstrap,
         app_id=f"vasowatch-test-{unique}",
         topic_partitions=4,
@@ -88,6 +89,8 @@ def worker_settings(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Settin
         log_format="json",
         **values,  # type: ignore[arg-type]
     )
+    asyncio.run(ensure_topics(settings))
+    return settings
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

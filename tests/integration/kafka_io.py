@@ -13,7 +13,8 @@ from aiokafka.structs import ConsumerRecord
 
 
 async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    # Idempotence keeps a partition's order even when a send is retried.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for key, value in messages:
@@ -55,3 +56,35 @@ async def read_until(
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def metrics(port: int) -> dict[str, float]:
+    """The worker's /metrics as {'name{labels}': value} (empty when not reachable)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+    except OSError:
+        return {}
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def wait_ready(port: int, timeout_s: float = 90.0) -> bool:
+    """Poll /health/ready until it answers 200."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2):
+                return True
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    return False

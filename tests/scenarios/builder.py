@@ -20,9 +20,12 @@ MINUTE_MS = 60_000
 @dataclass
 class Scenario:
     name: str
-    bed: str = "bed-01"
+    bed: str = ""  # defaults to the scenario's name: every scenario has a bed of its own
     encounter: str | None = "enc-1"
     records: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bed = self.bed or self.name[:64]
 
     def _add(self, minute: float, record: dict[str, Any]) -> None:
         ts = START_MS + round(minute * MINUTE_MS)

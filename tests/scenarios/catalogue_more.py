@@ -174,12 +174,13 @@ def _lifecycle() -> list[Case]:
         .map(2, 8, 250, every_s=5)
         .map(9, 15, 55, every_s=5, sbp=60, dbp=55)
     )
-    acked = (
-        Scenario("acknowledged_alert_not_renotified")
-        .comment(0, "vasopressin alone; the alert is acknowledged at minute 5")
+    acked = Scenario("acknowledged_alert_not_renotified")
+    acked_id = alert_id(acked.bed, "vasopressin_monotherapy", "enc-1", at(2))
+    (
+        acked.comment(0, "vasopressin alone; the alert is acknowledged at minute 5")
         .pump(0, VP, 0.03, "units/min")
         .map(0, 30, 70)
-        .ack(5, alert_id("bed-01", "vasopressin_monotherapy", "enc-1", at(2)))
+        .ack(5, acked_id)
     )
     encounter = (
         Scenario("new_encounter_resolves_alerts")
