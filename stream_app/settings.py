@@ -59,10 +59,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".cache/worker")
     batch_max_events: int = Field(2000, ge=1, le=100_000)
     batch_within_s: float = Field(0.05, gt=0, le=10)
-    # How long an input partition may deliver nothing before the others stop waiting
-    # for it (event-time alignment across topics, see stream/aligner.py).
-    align_idle_s: float = Field(1.0, ge=0, le=60)
+    # Event-time alignment across topics (stream/aligner.py) waits for a partition that
+    # has unread data at the broker; this is the last-resort limit when the broker's
+    # high watermark is unknown.
+    align_idle_s: float = Field(5.0, ge=0, le=60)
     tick_interval_s: float = Field(5.0, gt=0, le=300)
+    broker_timeout_s: float = Field(20.0, gt=0, le=600)
+    # How long a silent group member keeps its partitions: the longest time a dead
+    # worker's beds go unwatched before a survivor takes them over.
+    session_timeout_s: float = Field(30.0, ge=6, le=300)
     max_message_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     # -- web (health, metrics) ---------------------------------------------
     web_host: str = "127.0.0.1"

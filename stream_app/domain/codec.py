@@ -85,7 +85,7 @@ def decode_message(
     """
     result = Decoded()
     if not value:
-        result.rejections.append(Rejection("empty", "message has no value"))
+        result.rejections.append(Rejection("empty", "message has no value", element_bytes=b""))
         return result
     if len(value) > max_bytes:
         result.rejections.append(

@@ -34,6 +34,7 @@ class Pending:
     ts: int  # event time used for ordering (earliest element of the message)
     payload: Any  # what the processor needs later (decoded events, rejections, raw)
     handle: Any = None  # the Faust event, acknowledged once processed
+    received_ms: int = 0  # wall time it reached the worker
 
 
 @dataclass
@@ -68,23 +69,30 @@ class Aligner:
         return dropped
 
     def add(self, item: Pending, now_ms: int) -> None:
-        tp = (item.topic, item.partition)
-        self._queues.setdefault(tp, deque()).append(item)
+        item.received_ms = now_ms
+        self._queues.setdefault((item.topic, item.partition), deque()).append(item)
+        self.seen(item.topic, item.partition, item.offset, now_ms)
+
+    def seen(self, topic: str, partition: int, offset: int, now_ms: int) -> None:
+        """Any delivery counts, even one with nothing to align: the topic is not idle."""
+        tp = (topic, partition)
         self._last_delivery[tp] = now_ms
-        self._last_offset[tp] = item.offset
-        self._active_since.setdefault(item.partition, now_ms)
+        self._last_offset[tp] = offset
+        self._active_since.setdefault(partition, now_ms)
 
     @property
     def held(self) -> int:
         return sum(len(q) for q in self._queues.values())
 
     def release(
-        self, now_ms: int, caught_up: Callable[[str, int, int | None], bool]
+        self, now_ms: int, caught_up: Callable[[str, int, int | None, int], bool]
     ) -> list[Pending]:
         """Messages that may be processed now, in event-time order per partition.
 
-        ``caught_up(topic, partition, last_offset)`` tells whether the broker has
-        nothing newer for that topic-partition than ``last_offset``.
+        ``caught_up(topic, partition, last_offset, fresh_after_ms)`` tells whether the
+        broker, as last heard from after ``fresh_after_ms``, had nothing newer for
+        that topic-partition than ``last_offset``. Freshness matters: a pump change
+        appended just before a sample may be missing from an older fetch.
         """
         released: list[Pending] = []
         partitions = {p for _, p in self._queues}
@@ -95,6 +103,8 @@ class Aligner:
                 heads = [(q[0].ts, t) for t, q in queues if q]
                 if not heads:
                     break
+                _, first = min(heads)
+                candidate = self._queues[(first, partition)][0]
                 blocked = False
                 if not overflow:
                     for topic, queue in queues:
@@ -106,12 +116,13 @@ class Aligner:
                             self._active_since.get(partition, now_ms),
                         )
                         idle = now_ms - quiet_since >= self.idle_ms
-                        if not idle and not caught_up(topic, partition, self._last_offset.get(tp)):
+                        last = self._last_offset.get(tp)
+                        if not idle and not caught_up(
+                            topic, partition, last, candidate.received_ms
+                        ):
                             blocked = True
                             break
                 if blocked:
                     break
-                _, topic = min(heads)
-                queue = self._queues[(topic, partition)]
-                released.append(queue.popleft())
+                released.append(self._queues[(first, partition)].popleft())
         return released

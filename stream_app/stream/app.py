@@ -23,6 +23,7 @@ from stream_app.stream.aligner import Aligner
 from stream_app.stream.beds import BedStore
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
+from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
 from stream_app.stream.web import install_web
 
@@ -54,6 +55,12 @@ def create_app(
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.session_timeout_s / 10,
+        broker_rebalance_timeout=settings.session_timeout_s,
+        # Messages held for event-time alignment stay unacknowledged on purpose; a
+        # rebalance must not wait for them (their next owner reads them again).
+        stream_wait_empty=False,
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     kinds = settings.input_kinds
@@ -68,12 +75,6 @@ def create_app(
         value_type=bytes,
     )
 
-    def caught_up(topic: str, partition: int, last_offset: int | None) -> bool:
-        highwater = app.consumer.highwater(TP(topic, partition))
-        if highwater is None or last_offset is None:
-            return False
-        return bool(last_offset + 1 >= highwater)
-
     streams: list[faust.Stream[bytes]] = []
 
     async def ack(event: Any) -> None:
@@ -87,7 +88,7 @@ def create_app(
         deadletters=DeadLetterPolicy(deadletter_topic, metrics),
         metrics=metrics,
         aligner=Aligner(tuple(kinds), idle_ms=int(settings.align_idle_s * 1000)),
-        caught_up=caught_up,
+        caught_up=BrokerPositions(app).caught_up,
         ack=ack,
         max_message_bytes=settings.max_message_bytes,
     )
@@ -100,6 +101,20 @@ def create_app(
             settings.batch_max_events, within=settings.batch_within_s
         ):
             await processor.add_batch(events)
+
+    install_web(app, registry)
+    app.agent(source, name="process-beds")(process_beds)
+    _wire_clock_and_rebalance(app, processor, settings, streams)
+    app.vasowatch_registry = registry  # type: ignore[attr-defined]
+    app.vasowatch_processor = processor  # type: ignore[attr-defined]
+    return app
+
+
+def _wire_clock_and_rebalance(
+    app: faust.App, processor: BatchProcessor, settings: Settings, streams: list[Any]
+) -> None:
+    """Timers for held messages and clock ticks; hooks for partition ownership."""
+    kinds = settings.input_kinds
 
     def owned_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic in kinds}
@@ -115,18 +130,13 @@ def create_app(
         assigned: set[TP] = args[0]
         processor.assigned({tp.partition for tp in assigned if tp.topic in kinds})
 
-    def on_revoked(_sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+    async def on_revoked(_sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
         revoked: set[TP] = args[0]
-        processor.revoked({tp.partition for tp in revoked if tp.topic in kinds})
+        await processor.revoked({tp.partition for tp in revoked if tp.topic in kinds})
 
-    install_web(app, registry)
-    app.agent(source, name="process-beds")(process_beds)
     app.timer(interval=0.25, name="release-held")(release_held)
     app.timer(interval=settings.tick_interval_s, name="tick-beds")(tick_beds)
     app.on_partitions_assigned.connect(on_assigned)
     app.on_partitions_revoked.connect(on_revoked)
     # Signals may hold weak references: keep the handlers alive with the app.
     app.vasowatch_handlers = (on_assigned, on_revoked)  # type: ignore[attr-defined]
-    app.vasowatch_registry = registry  # type: ignore[attr-defined]
-    app.vasowatch_processor = processor  # type: ignore[attr-defined]
-    return app

@@ -25,9 +25,14 @@ class DeadLetter:
     offset: int
     key: bytes | None
     value: bytes | None
+    element: int | None = None  # index within a batched message; the value is that element
 
     def headers(self) -> list[tuple[str, bytes]]:
+        element = (
+            [] if self.element is None else [("vasowatch.element", str(self.element).encode())]
+        )
         return [
+            *element,
             ("vasowatch.reason", self.reason.encode()),
             ("vasowatch.detail", self.detail.encode()),
             ("vasowatch.source.topic", self.source_topic.encode()),

@@ -11,6 +11,7 @@ produced again carries the same ``alert_id``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from stream_app.stream.aligner import Aligner, Pending
 from stream_app.stream.beds import BedStore
 from stream_app.stream.deadletter import DeadLetter, DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
+
+log = logging.getLogger("vasowatch.worker")
 
 
 @dataclass(slots=True)
@@ -51,7 +54,7 @@ class BatchProcessor:
         deadletters: DeadLetterPolicy,
         metrics: Metrics,
         aligner: Aligner,
-        caught_up: Callable[[str, int, int | None], bool],
+        caught_up: Callable[[str, int, int | None, int], bool],
         ack: Callable[[Any], Any],
         max_message_bytes: int,
     ) -> None:
@@ -66,6 +69,7 @@ class BatchProcessor:
         self._ack = ack
         self._max_bytes = max_message_bytes
         self._lock = asyncio.Lock()
+        self._owned: set[int] = set()
 
     # -- intake ---------------------------------------------------------------
     async def add_batch(self, events: Sequence[Any]) -> None:
@@ -75,6 +79,10 @@ class BatchProcessor:
         async with self._lock:
             for event in events:
                 msg = event.message
+                if msg.partition not in self._owned:
+                    # Taken from the stream's buffer after the partition was revoked: its
+                    # new owner processes it; acknowledging it here would skip it.
+                    continue
                 kind = self._kinds[msg.topic]
                 decoded = decode_message(
                     kind,
@@ -89,6 +97,7 @@ class BatchProcessor:
                         await self._reject(rejection, msg.topic, msg.partition, msg.offset, msg.key)
                     )
                 if not decoded.events:
+                    self._aligner.seen(msg.topic, msg.partition, msg.offset, now)
                     immediate.append(event)
                     continue
                 ts = min(e.ts for e in decoded.events)
@@ -194,6 +203,7 @@ class BatchProcessor:
                 offset,
                 key,
                 rejection.element_bytes if rejection.element_bytes is not None else value,
+                rejection.element,
             )
         )
 
@@ -241,10 +251,20 @@ class BatchProcessor:
         self._metrics.beds_in_state.set(len(self._beds))
 
     def assigned(self, partitions: set[int]) -> None:
+        log.info("partitions assigned", extra={"partitions": sorted(partitions)})
+        self._owned = set(partitions)
         self._aligner.assign(partitions, wall_ms())
 
-    def revoked(self, partitions: set[int]) -> None:
-        # Held messages are not acknowledged: the partition's new owner reads them again.
-        self._aligner.revoke(partitions)
-        for bed_id in self._beds.revoke(partitions):
-            self._engine.forget(bed_id)
+    async def revoked(self, partitions: set[int]) -> None:
+        """Let the batch in progress finish, then let go of these partitions.
+
+        Held messages are not acknowledged: the partition's new owner reads them
+        again. Waiting for the lock keeps a batch of a revoked partition from
+        writing state after the new owner has recovered it.
+        """
+        async with self._lock:
+            log.info("partitions revoked", extra={"partitions": sorted(partitions)})
+            self._owned -= partitions
+            self._aligner.revoke(partitions)
+            for bed_id in self._beds.revoke(partitions):
+                self._engine.forget(bed_id)

@@ -17,8 +17,6 @@ from stream_app.stream.topics import ensure_topics
 
 log = logging.getLogger("vasowatch.worker")
 
-BROKER_CHECK_TIMEOUT_S = 20.0
-
 
 def run_worker(settings: Settings) -> int:
     """Run until SIGTERM/SIGINT; fail fast when the pack, broker or topics are unusable."""
@@ -36,11 +34,13 @@ def run_worker(settings: Settings) -> int:
     asyncio.set_event_loop(loop)
     # Fail fast with a clear message instead of Faust retrying an absent broker forever.
     try:
-        loop.run_until_complete(asyncio.wait_for(ensure_topics(settings), BROKER_CHECK_TIMEOUT_S))
+        loop.run_until_complete(
+            asyncio.wait_for(ensure_topics(settings), settings.broker_timeout_s)
+        )
     except TimeoutError:
         raise BrokerUnavailableError(
             f"Kafka at {settings.kafka_bootstrap_servers} did not answer within "
-            f"{BROKER_CHECK_TIMEOUT_S:.0f}s"
+            f"{settings.broker_timeout_s:.0f}s"
         ) from None
     worker = faust.Worker(
         app,

@@ -60,3 +60,22 @@ def key(alert: dict[str, object]) -> AlertKey:
 def distinct(alerts: list[AlertKey]) -> Counter[AlertKey]:
     """De-duplicated as a consumer would, on (alert_id, status, notification)."""
     return Counter(set(alerts))
+
+
+def workload(copies: int) -> list[bytes]:
+    """Every scenario, ``copies`` times over on beds of their own, merged in time order.
+
+    Copies after the first drop their acknowledgements (an ack names the alert id of
+    the original bed).
+    """
+    from tests.scenarios.catalogue import FOLDER
+
+    records: list[tuple[int, int, bytes]] = []
+    for line in input_records(sorted(FOLDER.glob("*.jsonl"))):
+        record = orjson.loads(line)
+        for copy in range(copies):
+            if copy and record["kind"] == "ack":
+                continue
+            renamed = {**record, "bed_id": f"{record['bed_id'][:56]}.c{copy}"} if copy else record
+            records.append((record["ts"], len(records), orjson.dumps(renamed)))
+    return [line for _, _, line in sorted(records)]

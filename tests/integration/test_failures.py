@@ -1,0 +1,194 @@
+"""Failure behaviour against the real broker: crashes, a lost worker, a lost broker, junk.
+
+Each test compares the alert transitions that reached ``icu.alerts`` with what replay
+gives on the same records: nothing may be missing and nothing invented. A transition
+produced twice (after a crash) must carry the same ``alert_id``, which set equality on
+(bed, rule, status, notification, alert_id) checks.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+from stream_app.local_kafka import PROJECT_ROOT, LocalKafka
+from stream_app.settings import Settings
+from stream_app.stream.topics import ensure_topics
+from tests.integration.conftest import WorkerProcess, free_port
+from tests.integration.kafka_io import (
+    metrics,
+    produce,
+    produce_feed,
+    read_until,
+    run,
+    wait_ready,
+)
+from tests.integration.scenario_feed import key, replayed, workload
+
+pytestmark = pytest.mark.kafka
+
+
+def _produce_all(settings: Settings, records: list[bytes]) -> None:
+    topics = {kind: topic for topic, kind in settings.input_kinds.items()}
+    run(produce_feed(settings.kafka_bootstrap_servers, topics, records))
+
+
+def _alerts_until(settings: Settings, expected: set, timeout_s: float = 180) -> list:
+    def done(records: list) -> bool:
+        return {key(orjson.loads(r.value)) for r in records} >= expected
+
+    got = run(
+        read_until(settings.kafka_bootstrap_servers, [settings.topic_alerts], done, timeout_s)
+    )
+    return [key(orjson.loads(r.value)) for r in got]
+
+
+def _assert_exact(live: list, expected: list) -> None:
+    missing, invented = set(expected) - set(live), set(live) - set(expected)
+    report = PROJECT_ROOT / "test-output" / "failures-difference.json"
+    report.parent.mkdir(exist_ok=True)
+    report.write_bytes(orjson.dumps({"missing": sorted(missing), "invented": sorted(invented)}))
+    assert not missing, f"{len(missing)} lost, e.g. {sorted(missing)[:3]}"
+    assert not invented, f"{len(invented)} invented, e.g. {sorted(invented)[:3]}"
+
+
+def test_kill_9_mid_stream_loses_and_invents_nothing(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    """kill -9 while a backlog is being processed; the restarted worker finishes the job."""
+    s = worker_settings
+    records = workload(20)
+    expected = replayed(records)
+    _produce_all(s, records)
+    first = start_worker(tick_interval_s=300)
+    seen = _alerts_until(s, set(), timeout_s=0.1)
+    deadline = time.monotonic() + 120
+    while len(set(seen)) < len(set(expected)) * 0.3 and time.monotonic() < deadline:
+        seen = _alerts_until(s, set(expected), timeout_s=1)
+    assert 0 < len(set(seen)) < len(set(expected)), "the crash must come mid-stream"
+    first.stop(signal.SIGKILL)
+    second = start_worker(tick_interval_s=300)
+    live = _alerts_until(s, set(expected))
+    _assert_exact(live, expected)
+    assert second.alive(), second.log_text()[-3000:]
+
+
+def test_survivor_takes_over_the_beds_of_a_killed_worker(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    """Two workers share 4 partitions; one is killed; its beds' alerts keep coming."""
+    s = worker_settings
+    records = workload(6)
+    expected = replayed(records)
+    half = len(records) // 2
+    a = start_worker(tick_interval_s=300, session_timeout_s=10)
+    b = start_worker(
+        tick_interval_s=300, session_timeout_s=10, web_port=free_port(), data_dir=tmp_path / "b"
+    )
+    assert wait_ready(s.web_port)
+    _produce_all(s, records[:half])
+    before = set(replayed(records[:half]))
+    first_half = _alerts_until(s, before, timeout_s=120)
+    _assert_exact(first_half, list(before))
+    b.stop(signal.SIGKILL)
+    _produce_all(s, records[half:])
+    live = _alerts_until(s, set(expected))
+    _assert_exact(live, expected)
+    assert a.alive(), a.log_text()[-3000:]
+
+
+def test_broker_down_for_30_seconds_under_load(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    """The broker stops for 30 s and comes back; the same worker carries on, losing nothing."""
+    broker = LocalKafka(port=free_port(), controller_port=free_port(), state_dir=tmp_path / "kafka")
+    broker.start()
+    try:
+        s = worker_settings.model_copy(update={"kafka_bootstrap_servers": broker.bootstrap_servers})
+        run(ensure_topics(s))
+        records = workload(6)
+        expected = replayed(records)
+        half = len(records) // 2
+        worker = start_worker(kafka_bootstrap_servers=broker.bootstrap_servers, tick_interval_s=300)
+        _produce_all(s, records[:half])
+        _alerts_until(s, set(replayed(records[:half])), timeout_s=120)
+        broker.stop()
+        time.sleep(30)
+        assert worker.alive(), "the worker must ride out the outage"
+        broker.start()
+        _produce_all(s, records[half:])
+        live = _alerts_until(s, set(expected))
+        _assert_exact(live, expected)
+        assert worker.alive(), worker.log_text()[-3000:]
+    finally:
+        broker.stop()
+
+
+def test_burst_of_10000_malformed_messages(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    """Junk between valid records: every valid one applied, every bad one dead-lettered."""
+    s = worker_settings
+    records = workload(1)
+    expected = replayed(records)
+    half = len(records) // 2
+    worker = start_worker(tick_interval_s=300)
+    _produce_all(s, records[:half])
+    junk = [
+        (f"junk-{i % 50}".encode(), b'{"bed_id": "junk", "ts": ' + str(i).encode())
+        for i in range(10_000)
+    ]
+    run(produce(s.kafka_bootstrap_servers, s.topic_arterial, junk))
+    _produce_all(s, records[half:])
+    live = _alerts_until(s, set(expected))
+    _assert_exact(live, expected)
+    letters = run(
+        read_until(
+            s.kafka_bootstrap_servers, [s.topic_deadletter], lambda rs: len(rs) >= 10_000, 120
+        )
+    )
+    assert len(letters) == 10_000
+    exported = metrics(s.web_port)
+    assert (
+        exported[f'vasowatch_dead_letters_total{{reason="not_json",topic="{s.topic_arterial}"}}']
+        == 10_000
+    )
+    assert worker.alive()
+
+
+def test_sigterm_stops_cleanly_within_10_seconds(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    """SIGTERM: offsets committed, state flushed, exit 0, in under 10 s."""
+    s = worker_settings
+    worker = start_worker()
+    assert wait_ready(s.web_port)
+    _produce_all(s, workload(1)[:2000])
+    time.sleep(2)
+    began = time.monotonic()
+    code = worker.stop(signal.SIGTERM, timeout_s=15)
+    assert time.monotonic() - began < 10
+    assert code == 0, worker.log_text()[-3000:]
+
+
+def test_start_up_fails_fast_on_bad_pack_or_absent_broker(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    """An invalid rule pack or an unreachable broker stops start-up with a clear message."""
+    empty = tmp_path / "no-rules"
+    empty.mkdir()
+    bad_pack = start_worker(rules_dir=empty)
+    assert bad_pack.process is not None
+    assert bad_pack.process.wait(30) == 2
+    assert "invalid rule pack" in bad_pack.log_text()
+    began = time.monotonic()
+    no_broker = start_worker(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", broker_timeout_s=5)
+    assert no_broker.process is not None
+    assert no_broker.process.wait(60) == 1
+    assert time.monotonic() - began < 30
+    assert "did not answer" in no_broker.log_text() or "cannot reach" in no_broker.log_text()
