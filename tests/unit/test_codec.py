@@ -106,7 +106,7 @@ def test_unusable_messages(raw: bytes, reason: str) -> None:
     """Whole-message failures carry the original bytes and a reason."""
     result = _decode("arterial", raw)
     assert [r.reason for r in result.rejections] == [reason]
-    assert result.rejections[0].element_bytes == (raw or None)
+    assert result.rejections[0].element_bytes == raw
 
 
 def test_missing_time_zone_and_unparseable_time_differ() -> None:
