@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # high watermark is unknown.
     align_idle_s: float = Field(5.0, ge=0, le=60)
     tick_interval_s: float = Field(5.0, gt=0, le=300)
+    # An owned input partition silent this long raises the worker's own blindness alert.
+    partition_silence_s: float = Field(120.0, gt=0, le=86_400)
     broker_timeout_s: float = Field(20.0, gt=0, le=600)
     # How long a silent group member keeps its partitions: the longest time a dead
     # worker's beds go unwatched before a survivor takes them over.

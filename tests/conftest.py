@@ -18,9 +18,12 @@ import pytest
 
 from stream_app.local_kafka import PROJECT_ROOT, LocalKafka
 
-TEST_BROKER = LocalKafka(
-    port=39092, controller_port=39093, state_dir=PROJECT_ROOT / ".cache" / "kafka-test-broker"
-)
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _docker_engine_answers() -> bool:
@@ -40,7 +43,7 @@ def _docker_engine_answers() -> bool:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Bootstrap address of a real Apache Kafka broker."""
     configured = os.environ.get("VASOWATCH_KAFKA_BOOTSTRAP_SERVERS")
     if configured:
@@ -52,14 +55,17 @@ def kafka_bootstrap() -> Iterator[str]:
         with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
             yield container.get_bootstrap_server()
         return
-    if TEST_BROKER.running_pid() is None:
-        TEST_BROKER.wipe()  # every session starts from an empty broker
-    started = TEST_BROKER.start()
+    # A broker of the session's own: free ports, an empty data folder, stopped at the end.
+    broker = LocalKafka(
+        port=_free_port(),
+        controller_port=_free_port(),
+        state_dir=tmp_path_factory.mktemp("kafka-broker"),
+    )
+    broker.start()
     try:
-        yield TEST_BROKER.bootstrap_servers
+        yield broker.bootstrap_servers
     finally:
-        if started:
-            TEST_BROKER.stop()
+        broker.stop()
 
 
 @pytest.fixture

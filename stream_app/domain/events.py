@@ -56,7 +56,11 @@ def parse_event_time(value: object) -> int:
     return millis
 
 
-EventTime = Annotated[int, BeforeValidator(parse_event_time)]
+EventTime = Annotated[
+    int,
+    BeforeValidator(parse_event_time, json_schema_input_type=int | str),
+    Field(description="Device event time: RFC 3339 with an offset or Z, or epoch milliseconds"),
+]
 BedId = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 

@@ -135,7 +135,7 @@ def load_pack(directory: Path, param_models: dict[str, type[BaseModel]]) -> Rule
         raise PackError(_describe(settings_path, "pack settings", exc)) from None
     rules: dict[str, Rule] = {}
     for path in sorted(directory.glob("*.yaml")):
-        if path.name == PACK_FILE:
+        if path.name.startswith("_"):  # _pack.yaml (read above), _traceability.yaml (docs)
             continue
         raw = _read_yaml(path, digest)
         rule_id = path.stem

@@ -80,6 +80,13 @@ class Aligner:
         self._last_offset[tp] = offset
         self._active_since.setdefault(partition, now_ms)
 
+    def last_heard(self) -> dict[int, int]:
+        """Per owned partition number: wall time of the latest delivery on any input topic."""
+        heard: dict[int, int] = {}
+        for (_, partition), at in self._last_delivery.items():
+            heard[partition] = max(at, heard.get(partition, 0))
+        return heard
+
     @property
     def held(self) -> int:
         return sum(len(q) for q in self._queues.values())

@@ -21,6 +21,7 @@ from stream_app.metrics import build_metrics
 from stream_app.settings import Settings
 from stream_app.stream.aligner import Aligner
 from stream_app.stream.beds import BedStore
+from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.positions import BrokerPositions
@@ -91,6 +92,9 @@ def create_app(
         caught_up=BrokerPositions(app).caught_up,
         ack=ack,
         max_message_bytes=settings.max_message_bytes,
+        blindness=BlindnessWatch(
+            settings.app_id, int(settings.partition_silence_s * 1000), pack.version
+        ),
     )
 
     async def process_beds(stream: faust.StreamT[bytes]) -> None:

@@ -47,3 +47,12 @@ class AlertEmitter:
         if source_ts_ms is not None:
             self._metrics.event_to_alert_seconds.observe(max(0.0, (now_ms - source_ts_ms) / 1000))
         return await self._topic.send(key=transition.bed_id.encode(), value=orjson.dumps(document))
+
+    async def send_document(self, document: dict[str, Any]) -> Any:
+        """Send an alert document built outside the engine (the worker's own alerts)."""
+        self._metrics.alerts_emitted.labels(
+            document["rule_id"], document["severity"], document["status"]
+        ).inc()
+        return await self._topic.send(
+            key=str(document["bed_id"]).encode(), value=orjson.dumps(document)
+        )

@@ -25,6 +25,7 @@ from stream_app.engine.state import BedState
 from stream_app.metrics import Metrics
 from stream_app.stream.aligner import Aligner, Pending
 from stream_app.stream.beds import BedStore
+from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.deadletter import DeadLetter, DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
 
@@ -57,6 +58,7 @@ class BatchProcessor:
         caught_up: Callable[[str, int, int | None, int], bool],
         ack: Callable[[Any], Any],
         max_message_bytes: int,
+        blindness: BlindnessWatch,
     ) -> None:
         self._kinds = kinds
         self._engine = engine
@@ -70,6 +72,7 @@ class BatchProcessor:
         self._max_bytes = max_message_bytes
         self._lock = asyncio.Lock()
         self._owned: set[int] = set()
+        self._blindness = blindness
 
     # -- intake ---------------------------------------------------------------
     async def add_batch(self, events: Sequence[Any]) -> None:
@@ -237,6 +240,15 @@ class BatchProcessor:
             for key, partition in evicted:
                 self._beds.delete(key, partition)
                 self._engine.forget(key.decode())
+            await self._settle(
+                [
+                    await self._emitter.send_document(doc)
+                    for doc in self._blindness.check(self._aligner.last_heard(), now)
+                ]
+            )
+            for partition in partitions:
+                silent = partition in self._blindness.silent()
+                self._metrics.partition_silent.labels(str(partition)).set(int(silent))
             self._update_active_alerts(partitions)
             return len(changed)
 

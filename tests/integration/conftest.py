@@ -87,6 +87,9 @@ def worker_settings(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Settin
         web_port=free_port(),
         data_dir=tmp_path / "worker",
         log_format="json",
+        # Clinical comparisons must not see the worker's own blindness alerts; the
+        # test of those sets a short silence itself.
+        partition_silence_s=86_400,
         **values,  # type: ignore[arg-type]
     )
     asyncio.run(ensure_topics(settings))

@@ -72,7 +72,7 @@ def test_broken_messages_are_dead_lettered_counted_and_valid_ones_applied(
     assert wait_ready(s.web_port), worker.log_text()[-3000:]
     now = int(time.time() * 1000)
     valid = input_records(
-        [FOLDER / "vasopressin_monotherapy.jsonl", FOLDER / "dopamine_renal_dose.jsonl"]
+        [FOLDER / "vasopressin_monotherapy.jsonl", FOLDER / "dopamine_use_renal_dose.jsonl"]
     )
     topics = {kind: topic for topic, kind in s.input_kinds.items()}
     broken = _broken(now)

@@ -192,3 +192,41 @@ def test_start_up_fails_fast_on_bad_pack_or_absent_broker(
     assert no_broker.process.wait(60) == 1
     assert time.monotonic() - began < 30
     assert "did not answer" in no_broker.log_text() or "cannot reach" in no_broker.log_text()
+
+
+def test_silent_partitions_raise_the_workers_own_blindness_alert(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    """No input at all: every owned partition raises partition_silent; data resolves one."""
+    s = worker_settings
+    worker = start_worker(partition_silence_s=3, tick_interval_s=1)
+    assert wait_ready(s.web_port)
+
+    def documents(records: list) -> list[dict]:
+        return [orjson.loads(r.value) for r in records]
+
+    fired = run(
+        read_until(
+            s.kafka_bootstrap_servers,
+            [s.topic_alerts],
+            lambda rs: len(documents(rs)) >= s.topic_partitions,
+            60,
+        )
+    )
+    silent = {d["bed_id"] for d in documents(fired) if d["rule_id"] == "partition_silent"}
+    assert silent == {f"vasowatch-partition-{p}" for p in range(s.topic_partitions)}
+    exported = metrics(s.web_port)
+    assert sum(v for k, v in exported.items() if k.startswith("vasowatch_partition_silent")) == 4
+    sample = orjson.dumps({"bed_id": "wakes-up", "ts": int(time.time() * 1000), "map": 70})
+    run(produce(s.kafka_bootstrap_servers, s.topic_arterial, [(b"wakes-up", sample)]))
+    back = run(
+        read_until(
+            s.kafka_bootstrap_servers,
+            [s.topic_alerts],
+            lambda rs: any(d["status"] == "resolved" for d in documents(rs)),
+            60,
+        )
+    )
+    resolved = [d for d in documents(back) if d["status"] == "resolved"]
+    assert len(resolved) == 1
+    assert worker.alive()

@@ -53,14 +53,14 @@ def _vasoconstriction() -> list[Case]:
 
 def _avoided_agents() -> list[Case]:
     renal = (
-        Scenario("dopamine_renal_dose")
+        Scenario("dopamine_use_renal_dose")
         .comment(0, "dopamine 2 mcg/kg/min ('renal dose')")
         .pump(0, NE, 8, "mcg/min")
         .pump(0, "Intropin", 2, "mcg/kg/min", weight_kg=70)
         .map(0, 5, 70)
     )
     pressor = (
-        Scenario("dopamine_pressor_dose")
+        Scenario("dopamine_use_pressor_dose")
         .comment(0, "dopamine 8 mcg/kg/min")
         .pump(0, "dopamine", 8, "mcg/kg/min", weight_kg=70)
         .map(0, 5, 70)

@@ -1,0 +1,153 @@
+"""Throughput of one worker draining a backlog, with the full clinical rule pack.
+
+    .venv/bin/python -m bench.worker_bench --events 200000 --beds 1000 [--batched 10]
+
+Starts its own Apache Kafka broker (free ports, temporary data), produces the
+workload to the input topics, starts `vasowatch worker` and measures from the
+worker's readiness until its metrics show every event applied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from bench.workload import records
+from stream_app.local_kafka import LocalKafka
+from stream_app.settings import Settings
+from stream_app.stream.topics import ensure_topics
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _consumed(port: int) -> float:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+    except OSError:
+        return -1
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("vasowatch_events_consumed_total")
+    )
+
+
+async def _produce(settings: Settings, lines: list[bytes], batched: int) -> None:
+    topics = {kind: topic for topic, kind in settings.input_kinds.items()}
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    pending: dict[tuple[str, str], list[bytes]] = {}
+    try:
+        for line in lines:
+            record = orjson.loads(line)
+            group = pending.setdefault((record["kind"], record["bed_id"]), [])
+            group.append(line)
+            if len(group) >= batched:
+                value = group[0] if batched == 1 else b"[" + b",".join(group) + b"]"
+                await producer.send(
+                    topics[record["kind"]], key=record["bed_id"].encode(), value=value
+                )
+                group.clear()
+        for (kind, bed), group in pending.items():
+            if group:
+                await producer.send(
+                    topics[kind], key=bed.encode(), value=b"[" + b",".join(group) + b"]"
+                )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--beds", type=int, default=1000)
+    parser.add_argument("--batched", type=int, default=1, help="events per message")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="vasowatch-bench-"))
+    broker = LocalKafka(port=_port(), controller_port=_port(), state_dir=tmp / "kafka")
+    broker.start()
+    worker = None
+    try:
+        settings = Settings(
+            kafka_bootstrap_servers=broker.bootstrap_servers,
+            web_port=_port(),
+            data_dir=tmp / "worker",
+            app_id="bench",
+            tick_interval_s=60,
+        )
+        asyncio.run(ensure_topics(settings))
+        lines = []
+        for line in records(args.beds, args.events // args.beds + 1):
+            lines.append(line)
+            if len(lines) >= args.events:
+                break
+        began = time.perf_counter()
+        asyncio.run(_produce(settings, lines, args.batched))
+        produce_s = time.perf_counter() - began
+        env = {
+            **os.environ,
+            **{
+                f"VASOWATCH_{k.upper()}": str(v)
+                for k, v in settings.model_dump(exclude_none=True).items()
+            },
+        }
+        env["VASOWATCH_LOG_LEVEL"] = "WARNING"
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "stream_app", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp / "worker.log").open("w"),
+        )
+        while _consumed(settings.web_port) < 0:
+            time.sleep(0.2)
+        began = time.perf_counter()
+        while _consumed(settings.web_port) < len(lines):
+            time.sleep(0.2)
+            if time.perf_counter() - began > 900:
+                raise SystemExit("worker did not drain the backlog in 15 minutes")
+        drain_s = time.perf_counter() - began
+        print(
+            json.dumps(
+                {
+                    "events": len(lines),
+                    "beds": args.beds,
+                    "events_per_message": args.batched,
+                    "produce_s": round(produce_s, 1),
+                    "drain_s": round(drain_s, 1),
+                    "events_per_s": round(len(lines) / drain_s),
+                }
+            )
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
