@@ -124,7 +124,9 @@ class LocalKafka:
                 port=self.port, controller_port=self.controller_port, data_dir=self._data_dir
             )
         )
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # an id starting with "-" reads as an option
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         command = self._java(
             "kafka.tools.StorageTool",
             "format",
