@@ -71,58 +71,29 @@ def demo_feed(run_tag: str, start_ms: int) -> list[tuple[str, str, dict[str, obj
     for name, ((drug, rate, unit), map_mmhg) in stories.items():
         bed = f"demo-{run_tag}-{name}"
         base: dict[str, object] = {"bed_id": bed, "encounter_id": f"enc-{run_tag}"}
-        feed.append(
-            (
-                "infusion",
-                bed,
-                {
-                    **base,
-                    "ts": start_ms,
-                    "pump_id": "pump-1",
-                    "drug": drug,
-                    "status": "running",
-                    "rate": rate,
-                    "rate_unit": unit,
-                    "weight_kg": 75.0,
-                    "route": "central",
-                },
-            )
-        )
+        pump: dict[str, object] = {
+            **base,
+            "pump_id": "pump-1",
+            "drug": drug,
+            "status": "running",
+            "rate": rate,
+            "rate_unit": unit,
+            "weight_kg": 75.0,
+            "route": "central",
+        }
+        feed.append(("infusion", bed, {**pump, "ts": start_ms}))
         minutes = 30 if name == "line-lost" else 40
         for second in range(0, minutes * 60, 10):
-            ts = start_ms + second * 1000
             wobble = ((second // 10) % 5 - 2) * 0.5
-            feed.append(
-                (
-                    "arterial",
-                    bed,
-                    {
-                        **base,
-                        "ts": ts,
-                        "map": map_mmhg + wobble,
-                        "sbp": map_mmhg + 35,
-                        "dbp": map_mmhg - 15,
-                        "hr": 96,
-                    },
-                )
-            )
+            sample = {
+                "map": map_mmhg + wobble,
+                "sbp": map_mmhg + 35,
+                "dbp": map_mmhg - 15,
+                "hr": 96,
+            }
+            feed.append(("arterial", bed, {**base, "ts": start_ms + second * 1000, **sample}))
         if name == "line-lost":  # the pump keeps reporting while the arterial line is silent
-            feed.append(
-                (
-                    "infusion",
-                    bed,
-                    {
-                        **base,
-                        "ts": start_ms + 39 * MINUTE_MS,
-                        "pump_id": "pump-1",
-                        "drug": drug,
-                        "status": "running",
-                        "rate": rate,
-                        "rate_unit": unit,
-                        "weight_kg": 75.0,
-                    },
-                )
-            )
+            feed.append(("infusion", bed, {**pump, "ts": start_ms + 39 * MINUTE_MS}))
     return feed
 
 
