@@ -86,6 +86,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--beds", type=int, default=1000)
     parser.add_argument("--batched", type=int, default=1, help="events per message")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="record the worker with py-spy into this collapsed-stack file",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="vasowatch-bench-"))
     broker = LocalKafka(port=_port(), controller_port=_port(), state_dir=tmp / "kafka")
@@ -124,12 +130,34 @@ def main() -> None:
         )
         while _consumed(settings.web_port) < 0:
             time.sleep(0.2)
+        profiler = None
+        if args.profile is not None:  # sample the draining worker for 15 s
+            profiler = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("py-spy")),
+                    "record",
+                    "--pid",
+                    str(worker.pid),
+                    "--duration",
+                    "15",
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "-o",
+                    str(args.profile),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         began = time.perf_counter()
         while _consumed(settings.web_port) < len(lines):
             time.sleep(0.2)
             if time.perf_counter() - began > 900:
                 raise SystemExit("worker did not drain the backlog in 15 minutes")
         drain_s = time.perf_counter() - began
+        if profiler is not None:
+            profiler.wait(60)
         print(
             json.dumps(
                 {
