@@ -8,6 +8,7 @@ produced twice (after a crash) must carry the same ``alert_id``, which set equal
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from stream_app.local_kafka import PROJECT_ROOT, LocalKafka
 from stream_app.settings import Settings
@@ -230,3 +232,30 @@ def test_silent_partitions_raise_the_workers_own_blindness_alert(
     resolved = [d for d in documents(back) if d["status"] == "resolved"]
     assert len(resolved) == 1
     assert worker.alive()
+
+
+def test_silent_bed_is_evicted_and_the_worker_carries_on(
+    worker_settings: Settings, start_worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    """A bed silent for the pack's eviction period leaves state (and its changelog)."""
+    rules = tmp_path / "rules"
+    shutil.copytree(PROJECT_ROOT / "rules", rules)
+    pack = yaml.safe_load((rules / "_pack.yaml").read_text())
+    pack["evict_after_h"] = 0.001  # 3.6 s
+    (rules / "_pack.yaml").write_text(yaml.safe_dump(pack))
+    s = worker_settings
+    worker = start_worker(rules_dir=rules, tick_interval_s=1)
+    assert wait_ready(s.web_port)
+    sample = orjson.dumps({"bed_id": "goes-home", "ts": int(time.time() * 1000), "map": 70})
+    run(produce(s.kafka_bootstrap_servers, s.topic_arterial, [(b"goes-home", sample)]))
+    deadline = time.monotonic() + 30
+    seen_bed = False
+    while time.monotonic() < deadline:
+        beds = metrics(s.web_port).get("vasowatch_beds_in_state", -1)
+        seen_bed = seen_bed or beds == 1
+        if seen_bed and beds == 0:
+            break
+        time.sleep(0.3)
+    assert seen_bed, worker.log_text()[-2000:]
+    assert metrics(s.web_port)["vasowatch_beds_in_state"] == 0
+    assert worker.alive(), worker.log_text()[-2000:]
