@@ -255,11 +255,4 @@ class Acknowledgement:
     by: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """Advances a bed's clock without data, so time-only conditions are evaluated."""
-
-    ts: int
-
-
 Event = ArterialSample | PumpUpdate | Observation | Acknowledgement

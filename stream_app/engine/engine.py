@@ -183,7 +183,9 @@ class Engine:
             state.pumps.pop(event.pump_id, None)
             step.notes.append("untracked_drug")
             return
-        epi_before = self._context(state, event).dose(Drug.EPINEPHRINE).per_kg_min
+        # Only an epinephrine change can be a titration step worth timing.
+        is_epinephrine = event.drug is Drug.EPINEPHRINE
+        epi_before = self._epinephrine(state) if is_epinephrine else 0.0
         state.pumps[event.pump_id] = PumpState(
             event.drug.value,
             event.running,
@@ -197,13 +199,18 @@ class Engine:
             idle = sorted((p.ts, k) for k, p in state.pumps.items() if not p.running)
             for _, key in idle[: len(state.pumps) - MAX_PUMPS]:
                 del state.pumps[key]
-        epi_after = self._context(state, event).dose(Drug.EPINEPHRINE).per_kg_min
-        if event.drug is Drug.EPINEPHRINE and epi_after > epi_before + 1e-9:
+        if not is_epinephrine:
+            return
+        epi_after = self._epinephrine(state)
+        if epi_after > epi_before + 1e-9:
             previous = state.epinephrine_increase_ms
             gap = -1 if previous is None else event.ts - previous
             state.epinephrine_step = [event.ts, epi_after - epi_before, gap]
             state.epinephrine_increase_ms = event.ts
-        state.epinephrine_rate = epi_after
+
+    def _epinephrine(self, state: BedState) -> float:
+        """The bed's total epinephrine dose in mcg/kg/min, from its running pumps."""
+        return self._context(state, None).dose(Drug.EPINEPHRINE).per_kg_min
 
     def _apply_observation(self, state: BedState, event: Observation) -> None:
         if event.code == "lactate":

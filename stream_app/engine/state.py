@@ -59,7 +59,6 @@ class BedState:
     last_arterial_ms: int | None = None  # newest valid sample this encounter
     pumps: dict[str, PumpState] = field(default_factory=dict)
     since: dict[str, int] = field(default_factory=dict)  # condition -> true since (event time)
-    epinephrine_rate: float = 0.0  # mcg/kg/min, for titration steps
     epinephrine_increase_ms: int | None = None
     epinephrine_step: list[float] = field(default_factory=list)  # [ts, increase, gap ms | -1]
     lactates: list[list[float]] = field(default_factory=list)  # [ts, mmol/L], oldest first

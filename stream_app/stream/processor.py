@@ -223,6 +223,7 @@ class BatchProcessor:
             pending: list[Any] = []
             changed: list[tuple[bytes, BedState, int]] = []
             evicted: list[tuple[bytes, int]] = []
+            active: dict[tuple[str, str], int] = {}
             for key, state, partition in list(self._beds.owned(partitions)):
                 # A silent bed's event time advances with the wall clock since it last spoke.
                 bed_now = state.clock_ms + max(0, now - state.received_wall_ms)
@@ -234,6 +235,10 @@ class BatchProcessor:
                     pending.append(await self._emit(transition, None, None))
                 if step.transitions:
                     changed.append((key, step.state, partition))
+                for rule_id, episode in step.state.episodes.items():
+                    active[(rule_id, episode.severity)] = (
+                        active.get((rule_id, episode.severity), 0) + 1
+                    )
             await self._settle(pending)
             for key, state, partition in changed:
                 self._beds.put(key, state, partition)
@@ -249,14 +254,10 @@ class BatchProcessor:
             for partition in partitions:
                 silent = partition in self._blindness.silent()
                 self._metrics.partition_silent.labels(str(partition)).set(int(silent))
-            self._update_active_alerts(partitions)
+            self._update_active_alerts(active)
             return len(changed)
 
-    def _update_active_alerts(self, partitions: set[int]) -> None:
-        counts: dict[tuple[str, str], int] = {}
-        for _, state, _ in self._beds.owned(partitions):
-            for rule_id, episode in state.episodes.items():
-                counts[(rule_id, episode.severity)] = counts.get((rule_id, episode.severity), 0) + 1
+    def _update_active_alerts(self, counts: dict[tuple[str, str], int]) -> None:
         self._metrics.active_alerts.clear()
         for (rule_id, severity), count in counts.items():
             self._metrics.active_alerts.labels(rule_id, severity).set(count)

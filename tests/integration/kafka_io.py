@@ -24,10 +24,6 @@ async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, by
         await producer.stop()
 
 
-def json_message(bed_id: str, body: dict[str, Any]) -> tuple[bytes, bytes]:
-    return bed_id.encode(), orjson.dumps({"bed_id": bed_id, **body})
-
-
 async def read_until(
     bootstrap: str,
     topics: list[str],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -55,11 +54,6 @@ def key(alert: dict[str, object]) -> AlertKey:
         int(str(alert["notification"])),
         str(alert["alert_id"]),
     )
-
-
-def distinct(alerts: list[AlertKey]) -> Counter[AlertKey]:
-    """De-duplicated as a consumer would, on (alert_id, status, notification)."""
-    return Counter(set(alerts))
 
 
 def workload(copies: int) -> list[bytes]:
