@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration kafka-start kafka-stop clean
+.PHONY: demo test system-packages lint typecheck unit integration kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,7 +18,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/vasowatch demo
 
-test: $(STAMP) lint typecheck
+# Debian packages the tests drive for real: promtool and the Prometheus server.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-packages:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			prometheus >/dev/null; }
+
+test: $(STAMP) system-packages lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

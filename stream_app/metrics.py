@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+)
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -28,11 +37,16 @@ class Metrics:
     event_to_alert_seconds: Histogram
     append_to_alert_seconds: Histogram
     last_event_age_seconds: Gauge
+    consumer_lag: Gauge
+    oldest_unacknowledged_seconds: Gauge
     partition_silent: Gauge
     rulepack: Info
 
 
 def build_metrics(registry: CollectorRegistry) -> Metrics:
+    """The domain metrics, plus process, platform and garbage-collector resources."""
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(collector)
     return Metrics(
         events_consumed=Counter(
             "vasowatch_events_consumed",
@@ -110,6 +124,18 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "vasowatch_last_event_age_seconds",
             "Wall time since the last message on each owned input partition.",
             ["topic", "partition"],
+            registry=registry,
+        ),
+        consumer_lag=Gauge(
+            "vasowatch_consumer_lag",
+            "Messages on each owned input partition not yet received by this worker.",
+            ["topic", "partition"],
+            registry=registry,
+        ),
+        oldest_unacknowledged_seconds=Gauge(
+            "vasowatch_oldest_unacknowledged_alert_seconds",
+            "Event-time age of the oldest firing, unacknowledged alert episode.",
+            ["rule_id", "severity"],
             registry=registry,
         ),
         partition_silent=Gauge(

@@ -87,6 +87,10 @@ class Aligner:
             heard[partition] = max(at, heard.get(partition, 0))
         return heard
 
+    def positions(self) -> dict[TopicPartition, tuple[int, int | None]]:
+        """Per owned topic-partition: wall time of the latest delivery and its offset."""
+        return {tp: (at, self._last_offset.get(tp)) for tp, at in self._last_delivery.items()}
+
     @property
     def held(self) -> int:
         return sum(len(q) for q in self._queues.values())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import faust
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 
@@ -77,6 +78,7 @@ def create_app(
     )
 
     streams: list[faust.Stream[bytes]] = []
+    positions = BrokerPositions(app)
 
     async def ack(event: Any) -> None:
         await streams[0].ack(event)
@@ -89,7 +91,8 @@ def create_app(
         deadletters=DeadLetterPolicy(deadletter_topic, metrics),
         metrics=metrics,
         aligner=Aligner(tuple(kinds), idle_ms=int(settings.align_idle_s * 1000)),
-        caught_up=BrokerPositions(app).caught_up,
+        caught_up=positions.caught_up,
+        lag=positions.lag,
         ack=ack,
         max_message_bytes=settings.max_message_bytes,
         blindness=BlindnessWatch(
@@ -106,6 +109,9 @@ def create_app(
         ):
             await processor.add_batch(events)
 
+    # Faust's own sensor (messages, streams, table operations, commits, rebalances) on the
+    # same registry; its labels are topics, partitions, streams and tables, never keys.
+    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "vasowatch_faust"))
     install_web(app, registry)
     app.agent(source, name="process-beds")(process_beds)
     _wire_clock_and_rebalance(app, processor, settings, streams)

@@ -22,8 +22,18 @@ class AlertEmitter:
         self._pack = pack
         self._metrics = metrics
 
-    async def emit(self, transition: Transition, source_ts_ms: int | None = None) -> Any:
-        """Send one transition (key: bed id); returns the delivery future to await."""
+    async def emit(
+        self,
+        transition: Transition,
+        source_ts_ms: int | None = None,
+        source: tuple[str, int, int] | None = None,
+    ) -> Any:
+        """Send one transition (key: bed id); returns the delivery future to await.
+
+        ``source`` is the topic, partition and offset of the message that caused it
+        (none for transitions of a clock tick).
+        """
+        where = dict(zip(("topic", "partition", "offset"), source, strict=True)) if source else {}
         now_ms = int(time.time() * 1000)
         document = render_alert(transition, self._pack, now_ms)
         log.info(
@@ -39,6 +49,7 @@ class AlertEmitter:
                 "status": transition.status,
                 "severity": transition.severity,
                 "notification": transition.notification,
+                **where,
             },
         )
         self._metrics.alerts_emitted.labels(

@@ -42,3 +42,16 @@ class BrokerPositions:
         # Nothing received since assignment: compare with where the group resumed.
         resumed = getattr(consumer, "_read_offset", {}).get(tp)
         return resumed is not None and resumed >= highwater
+
+    def lag(self, topic: str, partition: int, last_offset: int | None) -> int | None:
+        """Messages on the broker after the last one received (None when not known)."""
+        tp = TP(topic, partition)
+        consumer = self._app.consumer
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            return None
+        if last_offset is not None:
+            return max(0, int(highwater) - last_offset - 1)
+        # Nothing received since assignment: the group resumes from its committed offset.
+        resumed = getattr(consumer, "_read_offset", {}).get(tp)
+        return None if resumed is None else max(0, int(highwater) - int(resumed))

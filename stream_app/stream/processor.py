@@ -28,6 +28,7 @@ from stream_app.stream.beds import BedStore
 from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.deadletter import DeadLetter, DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
+from stream_app.stream.gauges import AlertCensus, publish_partition_positions
 
 log = logging.getLogger("vasowatch.worker")
 
@@ -56,6 +57,7 @@ class BatchProcessor:
         metrics: Metrics,
         aligner: Aligner,
         caught_up: Callable[[str, int, int | None, int], bool],
+        lag: Callable[[str, int, int | None], int | None],
         ack: Callable[[Any], Any],
         max_message_bytes: int,
         blindness: BlindnessWatch,
@@ -68,6 +70,7 @@ class BatchProcessor:
         self._metrics = metrics
         self._aligner = aligner
         self._caught_up = caught_up
+        self._lag = lag
         self._ack = ack
         self._max_bytes = max_message_bytes
         self._lock = asyncio.Lock()
@@ -177,16 +180,27 @@ class BatchProcessor:
                 )
             )
         for transition in step.transitions:
-            futures.append(await self._emit(transition, event.ts, message.append_ms))
+            futures.append(
+                await self._emit(
+                    transition,
+                    event.ts,
+                    message.append_ms,
+                    (item.topic, item.partition, item.offset),
+                )
+            )
         return futures
 
     async def _emit(
-        self, transition: Transition, event_ms: int | None, append_ms: int | None
+        self,
+        transition: Transition,
+        event_ms: int | None,
+        append_ms: int | None,
+        source: tuple[str, int, int] | None = None,
     ) -> Any:
         if append_ms is not None:
             lag = max(0.0, (wall_ms() - append_ms) / 1000)
             self._metrics.append_to_alert_seconds.observe(lag)
-        return await self._emitter.emit(transition, event_ms)
+        return await self._emitter.emit(transition, event_ms, source)
 
     async def _reject(
         self,
@@ -223,7 +237,7 @@ class BatchProcessor:
             pending: list[Any] = []
             changed: list[tuple[bytes, BedState, int]] = []
             evicted: list[tuple[bytes, int]] = []
-            active: dict[tuple[str, str], int] = {}
+            census = AlertCensus()
             for key, state, partition in list(self._beds.owned(partitions)):
                 # A silent bed's event time advances with the wall clock since it last spoke.
                 bed_now = state.clock_ms + max(0, now - state.received_wall_ms)
@@ -235,10 +249,7 @@ class BatchProcessor:
                     pending.append(await self._emit(transition, None, None))
                 if step.transitions:
                     changed.append((key, step.state, partition))
-                for rule_id, episode in step.state.episodes.items():
-                    active[(rule_id, episode.severity)] = (
-                        active.get((rule_id, episode.severity), 0) + 1
-                    )
+                census.count(step.state, bed_now)
             await self._settle(pending)
             for key, state, partition in changed:
                 self._beds.put(key, state, partition)
@@ -254,14 +265,10 @@ class BatchProcessor:
             for partition in partitions:
                 silent = partition in self._blindness.silent()
                 self._metrics.partition_silent.labels(str(partition)).set(int(silent))
-            self._update_active_alerts(active)
+            census.publish(self._metrics)
+            self._metrics.beds_in_state.set(len(self._beds))
+            publish_partition_positions(self._metrics, self._aligner.positions(), self._lag, now)
             return len(changed)
-
-    def _update_active_alerts(self, counts: dict[tuple[str, str], int]) -> None:
-        self._metrics.active_alerts.clear()
-        for (rule_id, severity), count in counts.items():
-            self._metrics.active_alerts.labels(rule_id, severity).set(count)
-        self._metrics.beds_in_state.set(len(self._beds))
 
     def assigned(self, partitions: set[int]) -> None:
         log.info("partitions assigned", extra={"partitions": sorted(partitions)})
