@@ -45,7 +45,11 @@ def _build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--rules", type=Path, default=None, help="rule pack folder")
 
     rules = commands.add_parser("rules", help="validate or show the rule pack")
-    rules.add_argument("action", choices=["check", "show"])
+    rules.add_argument(
+        "action",
+        choices=["check", "show", "configmap"],
+        help="configmap: print the pack as a Kubernetes ConfigMap (kubectl apply -f -)",
+    )
     rules.add_argument("directory", nargs="?", type=Path, default=None)
 
     demo = commands.add_parser(
@@ -120,6 +124,11 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _rules(args: argparse.Namespace, settings: Settings) -> int:
     directory = args.directory or settings.rules_dir
     pack = _load_pack(directory)
+    if args.action == "configmap":
+        from stream_app.rules_configmap import rules_configmap_yaml
+
+        print(rules_configmap_yaml(directory), end="")
+        return 0
     if args.action == "check":
         enabled = sum(rule.enabled for rule in pack.rules.values())
         print(
