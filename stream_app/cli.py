@@ -10,7 +10,10 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+
+import orjson
 
 from stream_app.engine.engine import Engine
 from stream_app.engine.pack import PackError, RulePack
@@ -52,6 +55,38 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     rules.add_argument("directory", nargs="?", type=Path, default=None)
 
+    importer = commands.add_parser(
+        "import", help="convert a public ICU extract into replay JSON Lines"
+    )
+    importer.add_argument("source", choices=["eicu", "mimic3"])
+    importer.add_argument("directory", type=Path, help="folder of the extract's CSV files")
+    importer.add_argument("-o", "--output", default="-", help="file to write (default stdout)")
+    importer.add_argument(
+        "--cuff-as-map",
+        action="store_true",
+        help="eICU: carry cuff mean pressures as arterial samples (marked source=cuff)",
+    )
+    importer.add_argument(
+        "--start",
+        type=_utc_time,
+        default=None,
+        help="event time of each stay's admission (RFC 3339; default 2026-01-01T00:00:00Z)",
+    )
+    importer.add_argument(
+        "--tick-min",
+        type=float,
+        default=5,
+        help="clock ticks every so many minutes, as the live worker ticks (0: none)",
+    )
+
+    report = commands.add_parser(
+        "report", help="replay a file and print its alert burden (table, JSON, chart)"
+    )
+    report.add_argument("file", type=Path, help="replay JSON Lines file")
+    report.add_argument("--rules", type=Path, default=None, help="rule pack folder")
+    report.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
+    report.add_argument("--chart", type=Path, default=None, help="also write a PNG chart")
+
     demo = commands.add_parser(
         "demo", help="local broker + worker + a short built-in feed, printing the output"
     )
@@ -75,21 +110,58 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command == "worker":
-        from stream_app.stream.worker import run_worker
+    commands = {
+        "worker": _worker,
+        "kafka": _kafka,
+        "replay": _replay,
+        "rules": _rules,
+        "import": _import,
+        "report": _report,
+        "demo": _demo,
+    }
+    return commands[args.command](args, settings)
 
-        return run_worker(settings)
-    if args.command == "kafka":
-        return _kafka(args, settings)
-    if args.command == "replay":
-        return _replay(args, settings)
-    if args.command == "rules":
-        return _rules(args, settings)
-    if args.command == "demo":
-        from stream_app.demo import run_demo
 
-        return run_demo(settings, seconds=args.seconds)
-    raise AssertionError(f"unhandled command {args.command}")  # argparse forbids this
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from stream_app.stream.worker import run_worker
+
+    return run_worker(settings)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from stream_app.demo import run_demo
+
+    return run_demo(settings, seconds=args.seconds)
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from stream_app.importers.cli import ImportOptions, import_command
+
+    options = ImportOptions(args.cuff_as_map, args.start or ImportOptions.start, args.tick_min)
+    return import_command(args.source, args.directory, args.output, options)
+
+
+def _utc_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time zone offset or Z")
+    return value
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from stream_app.report import burden, render_table, write_chart
+
+    if not args.file.is_file():
+        raise ConfigurationError(f"{args.file}: no such file")
+    pack = _load_pack(args.rules or settings.rules_dir)
+    with args.file.open("rb") as lines:
+        result = burden(lines, Engine(pack))
+    print(render_table(result))
+    if args.json is not None:
+        args.json.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    if args.chart is not None:
+        write_chart(result, args.chart, f"Alert episodes per rule: {args.file.name}")
+    return 0
 
 
 def _load_pack(directory: Path) -> RulePack:

@@ -19,6 +19,8 @@ from stream_app.engine.windows import Thresholds, WindowStats, totals, window_st
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
 ANY_VASOPRESSOR = "running:any_vasopressor"
+# Suffixes of the timer entries that remember a break until event time moves on.
+BROKEN_AT, BROKEN_START = "~broken_at", "~broken_start"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +113,27 @@ class Context:
 
     # -- timers -----------------------------------------------------------
     def held(self, name: str, condition: bool, hold_ms: int) -> int | None:
-        """Track how long ``condition`` has held; the time it reached ``hold_ms``, else None."""
+        """Track how long ``condition`` has held; the time it reached ``hold_ms``, else None.
+
+        A break counts only once event time moves on: a condition that is false and
+        true again within one instant (a pump stopped and another started in the same
+        minute, as a bag or order change is charted) keeps its original start.
+        """
         since = self.state.since
+        broken_at = since.get(name + BROKEN_AT)
         if not condition:
-            since.pop(name, None)
+            started = since.pop(name, None)
+            if started is not None:
+                since[name + BROKEN_AT], since[name + BROKEN_START] = self.now, started
+            elif broken_at is not None and broken_at != self.now:
+                del since[name + BROKEN_AT], since[name + BROKEN_START]
             return None
-        started = since.setdefault(name, self.now)
+        if name not in since:
+            resumed = broken_at == self.now
+            since[name] = since[name + BROKEN_START] if resumed else self.now
+        if broken_at is not None:
+            del since[name + BROKEN_AT], since[name + BROKEN_START]
+        started = since[name]
         return started + hold_ms if self.now >= started + hold_ms else None
 
     def running_since(self, drug: Drug) -> int | None:

@@ -93,12 +93,14 @@ def vasopressin_monotherapy(ctx: Context, p: HoldParams) -> Finding | None:
 
 class CeilingParams(Params):
     ceiling: float
+    tolerance: float = 0.001
     hold_min: float = 1
 
 
 def vasopressin_above_ceiling(ctx: Context, p: CeilingParams) -> Finding | None:
     dose = ctx.dose(Drug.VASOPRESSIN).per_min
-    met = ctx.held("vasopressin_above_ceiling", dose > p.ceiling, _min(p.hold_min))
+    above = dose > p.ceiling + p.tolerance
+    met = ctx.held("vasopressin_above_ceiling", above, _min(p.hold_min))
     if met is None:
         return None
     return Finding({"vasopressin_units_min": dose, "ceiling_units_min": p.ceiling}, start_ms=met)

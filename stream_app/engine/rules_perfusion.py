@@ -56,6 +56,7 @@ class PerfusionParams(Params):
     urine_coverage_fraction: float = 0.75
     high_ne_equivalent: float = 0.5
     vasopressin_ceiling: float = 0.04
+    vasopressin_tolerance: float = 0.001
 
 
 def _hypoperfusion(ctx: Context, p: PerfusionParams, *, rising: bool) -> dict[str, object] | None:
@@ -87,7 +88,7 @@ def _hypoperfusion(ctx: Context, p: PerfusionParams, *, rising: bool) -> dict[st
 def _high_load(ctx: Context, p: PerfusionParams) -> bool:
     return (
         ctx.ne_equivalent >= p.high_ne_equivalent
-        or ctx.dose(Drug.VASOPRESSIN).per_min > p.vasopressin_ceiling
+        or ctx.dose(Drug.VASOPRESSIN).per_min > p.vasopressin_ceiling + p.vasopressin_tolerance
         or ctx.running(Drug.PHENYLEPHRINE)
     )
 

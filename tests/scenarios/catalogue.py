@@ -113,6 +113,13 @@ def _vasopressin_safety() -> list[Case]:
         .pump(0, VP, 0.04, "units/min")
         .map(0, 6, 70)
     )
+    rounded = (
+        Scenario("vasopressin_at_ceiling_rounded")
+        .comment(0, "vasopressin 2.4019689 units/h, as MIMIC-III charts 0.04 units/min")
+        .pump(0, NE, 8, "mcg/min")
+        .pump(0, VP, 2.4019689, "units/h")
+        .map(0, 6, 70)
+    )
     return [
         Case(
             alone,
@@ -128,6 +135,7 @@ def _vasopressin_safety() -> list[Case]:
             silent=["vasopressin_monotherapy"],
         ),
         Case(at_ceiling, silent=["vasopressin_above_ceiling"]),
+        Case(rounded, silent=["vasopressin_above_ceiling"]),
     ]
 
 

@@ -109,6 +109,19 @@ def _monitoring() -> list[Case]:
         .pump(0, NE, 8, "mcg/min")
         .ticks(1, 21)
     )
+    # MIMIC-III charts an infusion as rows: a bag or order change is a stop and a start
+    # at the same minute. That instant is not a break in the infusion (docs/validation.md).
+    bag_change = (
+        Scenario("arterial_line_missing_bag_change")
+        .comment(0, "norepinephrine, no arterial line; new bag (new pump id) at 10 and 30")
+        .pump(0, NE, 8, "mcg/min", pump="bag-1")
+        .stop(10, NE, pump="bag-1")
+        .pump(10, NE, 8, "mcg/min", pump="bag-2")
+        .ticks(11, 30)
+        .stop(30, NE, pump="bag-2")
+        .pump(30, NE, 8, "mcg/min", pump="bag-3")
+        .ticks(31, 36)
+    )
     peripheral = (
         Scenario("peripheral_vasopressor")
         .comment(0, "norepinephrine through a peripheral line for 7 h")
@@ -147,6 +160,14 @@ def _monitoring() -> list[Case]:
             missing,
             [("arterial_line_missing", "firing", 1, 15, 15)],
             silent=["arterial_feed_stale"],
+        ),
+        Case(
+            bag_change,
+            [
+                ("arterial_line_missing", "firing", 1, 15, 15),
+                ("arterial_line_missing", "firing", 2, 25, 25),
+                ("arterial_line_missing", "firing", 3, 35, 35),
+            ],
         ),
         Case(
             peripheral,
