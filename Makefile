@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test system-packages lint typecheck unit integration kafka-start kafka-stop clean
+.PHONY: demo test system-packages validation lint typecheck unit integration kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,6 +35,18 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Regenerates docs/validation/ (reports on the shared eICU and MIMIC-III extracts).
+DATA := ../shared/data
+validation: $(STAMP)
+	mkdir -p .cache/validation
+	$(BIN)/vasowatch import eicu $(DATA)/eicu-demo -o .cache/validation/eicu.jsonl
+	$(BIN)/vasowatch import eicu $(DATA)/eicu-demo --cuff-as-map -o .cache/validation/eicu-cuff.jsonl
+	$(BIN)/vasowatch import mimic3 $(DATA)/mimic-iii-demo -o .cache/validation/mimic3.jsonl
+	for name in eicu eicu-cuff mimic3; do \
+		$(BIN)/vasowatch report .cache/validation/$$name.jsonl \
+			--json docs/validation/$$name.json --chart docs/validation/$$name.png; \
+	done
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

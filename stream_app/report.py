@@ -26,6 +26,7 @@ from stream_app.engine.engine import Engine
 from stream_app.replay import replay
 
 HOUR_MS = 3_600_000
+SEVERITY_ORDER = ("high", "medium", "low")
 
 
 @dataclass
@@ -116,8 +117,13 @@ def _summarise(
         durations = [
             (e.resolved_ms - e.started_ms) / 60_000 for e in group if e.resolved_ms is not None
         ]
+        by_severity = Counter(e.severity for e in group)
         rules[rule_id] = {
-            "severity": group[0].severity,
+            # A rule may raise its severity with the finding (renal-dose dopamine).
+            "severity": min(by_severity, key=SEVERITY_ORDER.index),
+            "by_severity": dict(
+                sorted(by_severity.items(), key=lambda kv: SEVERITY_ORDER.index(kv[0]))
+            ),
             "episodes": len(group),
             "stays": len({e.bed_id for e in group}),
             "renotifications": sum(e.renotifications for e in group),
@@ -136,6 +142,13 @@ def _summarise(
         "episodes_by_severity": dict(sorted(severities.items())),
         "renotifications": sum(e.renotifications for e in episodes),
         "episodes_per_vasopressor_day": round(len(episodes) / days, 3) if days else None,
+        # What a nurse hears: first notifications and re-notifications (nobody
+        # acknowledges in a replay, so this is the ceiling of the burden).
+        "notifications_per_vasopressor_day": round(
+            (len(episodes) + sum(e.renotifications for e in episodes)) / days, 1
+        )
+        if days
+        else None,
         "stays_with_high_alert": len(high_beds),
         "share_stays_with_high_alert": round(len(high_beds) / len(beds), 3) if beds else None,
         "rules": rules,
@@ -146,19 +159,21 @@ def render_table(report: dict[str, Any]) -> str:
     lines = [
         f"stays: {report['stays']}   vasopressor-hours: {report['vasopressor_hours']}   "
         f"episodes: {report['episodes']} ({report['episodes_per_vasopressor_day']} per "
-        f"vasopressor-day)   re-notifications: {report['renotifications']}",
+        f"vasopressor-day)   re-notifications: {report['renotifications']} "
+        f"({report['notifications_per_vasopressor_day']} notifications per vasopressor-day)",
         f"stays with at least one high alert: {report['stays_with_high_alert']} "
         f"({_percent(report['share_stays_with_high_alert'])})   "
         f"rule pack {report['rulepack_version']}",
         "",
-        f"{'rule':<30} {'severity':<8} {'episodes':>8} {'stays':>6} {'per vp-day':>10} "
+        f"{'rule':<30} {'severity':<11} {'episodes':>8} {'stays':>6} {'per vp-day':>10} "
         f"{'re-notif.':>9} {'median open':>11} {'open at end':>11}",
     ]
     for rule_id, row in report["rules"].items():
         median_text = "-" if row["median_firing_min"] is None else f"{row['median_firing_min']} min"
+        severity = "/".join(row["by_severity"])
         per_day = "-" if row["per_vasopressor_day"] is None else row["per_vasopressor_day"]
         lines.append(
-            f"{rule_id:<30} {row['severity']:<8} {row['episodes']:>8} {row['stays']:>6} "
+            f"{rule_id:<30} {severity:<11} {row['episodes']:>8} {row['stays']:>6} "
             f"{per_day:>10} {row['renotifications']:>9} {median_text:>11} {row['open_at_end']:>11}"
         )
     return "\n".join(lines)

@@ -15,9 +15,12 @@ import pytest
 
 from stream_app.cli import main
 from stream_app.domain.codec import Rejection, decode_element
+from stream_app.engine.engine import Engine
+from stream_app.engine.registry import load_rule_pack
 from stream_app.importers.cli import ImportOptions, run_import
 from stream_app.importers.common import ImportSummary
 from stream_app.local_kafka import PROJECT_ROOT
+from stream_app.report import burden
 
 DATA = PROJECT_ROOT.parent / "shared" / "data"
 EICU, MIMIC = DATA / "eicu-demo", DATA / "mimic-iii-demo"
@@ -166,3 +169,23 @@ def test_import_then_report_from_the_command_line(tmp_path: Path, capsys) -> Non
         {r["bed_id"] for r in map(orjson.loads, feed.read_bytes().splitlines()) if "bed_id" in r}
     )
     assert sum(row["episodes"] for row in report["rules"].values()) == report["episodes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "folder", "cuff"),
+    [
+        ("eicu", "eicu", EICU, False),
+        ("eicu-cuff", "eicu", EICU, True),
+        ("mimic3", "mimic3", MIMIC, False),
+    ],
+)
+def test_validation_report_in_docs_is_current(
+    name: str, source: str, folder: Path, cuff: bool
+) -> None:
+    """docs/validation/*.json is what today's importers and rule pack give (make validation)."""
+    out = io.BytesIO()
+    run_import(source, folder, out, ImportOptions(cuff_as_map=cuff))
+    pack = load_rule_pack(PROJECT_ROOT / "rules")
+    report = burden(out.getvalue().splitlines(), Engine(pack))
+    recorded = orjson.loads((PROJECT_ROOT / "docs" / "validation" / f"{name}.json").read_bytes())
+    assert report == recorded
