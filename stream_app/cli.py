@@ -87,6 +87,17 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     report.add_argument("--chart", type=Path, default=None, help="also write a PNG chart")
 
+    simulate = commands.add_parser(
+        "simulate", help="publish realistic bedside feeds in real time, or write them as JSON Lines"
+    )
+    simulate.add_argument("--beds", type=int, default=24)
+    simulate.add_argument("--rate", type=float, default=1.0, help="arterial samples per second")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--minutes", type=float, default=None, help="stop after (default: never)")
+    simulate.add_argument(
+        "--jsonl", default=None, help="write this many --minutes as replay JSON Lines instead"
+    )
+
     demo = commands.add_parser(
         "demo", help="local broker + worker + a short built-in feed, printing the output"
     )
@@ -117,6 +128,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "rules": _rules,
         "import": _import,
         "report": _report,
+        "simulate": _simulate,
         "demo": _demo,
     }
     return commands[args.command](args, settings)
@@ -126,6 +138,22 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from stream_app.stream.worker import run_worker
 
     return run_worker(settings)
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from stream_app.simulator.run import Unit, publish, write_jsonl
+
+    unit = Unit(beds=args.beds, rate_hz=args.rate, seed=args.seed)
+    if args.jsonl is not None:
+        minutes = args.minutes if args.minutes is not None else 60
+        start_ms = 1_772_352_000_000  # fixed, so a seed gives the same file every time
+        with open(args.jsonl, "wb") as out:
+            count = write_jsonl(unit, minutes, start_ms, out)
+        print(f"{count} records for {unit.beds} beds over {minutes:g} min", file=sys.stderr)
+        return 0
+    sent = asyncio.run(publish(settings, unit, args.minutes))
+    print(f"{sent} records published", file=sys.stderr)
+    return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

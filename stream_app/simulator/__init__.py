@@ -1,0 +1,1 @@
+"""A bedside simulator: realistic arterial, pump and observation feeds for N beds."""
