@@ -37,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Regenerates docs/validation/ (reports on the shared eICU and MIMIC-III extracts).
-DATA := ../shared/data
+DATA ?= $(firstword $(wildcard ../shared/data /work/shared/data))
 validation: $(STAMP)
 	mkdir -p .cache/validation
 	$(BIN)/vasowatch import eicu $(DATA)/eicu-demo -o .cache/validation/eicu.jsonl

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -22,7 +23,22 @@ from stream_app.importers.common import ImportSummary
 from stream_app.local_kafka import PROJECT_ROOT
 from stream_app.report import burden
 
-DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+def shared_data() -> Path:
+    """The team's shared extracts, read in place: next to the checkout, or where
+    VASOWATCH_SHARED_DATA says, or the workplace's /work/shared/data."""
+    candidates = [
+        os.environ.get("VASOWATCH_SHARED_DATA"),
+        PROJECT_ROOT.parent / "shared" / "data",
+        "/work/shared/data",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "eicu-demo").is_dir():
+            return Path(candidate)
+    raise AssertionError(f"shared ICU extracts not found in {candidates}")
+
+
+DATA = shared_data()
 EICU, MIMIC = DATA / "eicu-demo", DATA / "mimic-iii-demo"
 
 
