@@ -141,6 +141,11 @@ class Engine:
         """True when the bed has sent nothing for the pack's eviction period."""
         return now_ms - state.clock_ms > self.pack.settings.evict_after_h * HOUR_MS
 
+    def retire(self, state: BedState, now_ms: int) -> list[Transition]:
+        """Resolve every open episode of a bed dropped for silence: a board must not keep
+        showing alerts that nothing will ever resolve."""
+        return lifecycle.resolve_all(state, now_ms)
+
     # -- applying data ------------------------------------------------------
     def _apply_arterial(self, state: BedState, event: ArterialSample, step: Step) -> bool:
         if state.clock_ms and event.ts < state.clock_ms - self.retention_ms:

@@ -242,6 +242,8 @@ class BatchProcessor:
                 # A silent bed's event time advances with the wall clock since it last spoke.
                 bed_now = state.clock_ms + max(0, now - state.received_wall_ms)
                 if self._engine.evicted(state, bed_now):
+                    for transition in self._engine.retire(state, bed_now):
+                        pending.append(await self._emit(transition, None, None))
                     evicted.append((key, partition))
                     continue
                 step = self._engine.tick(state, bed_now)

@@ -13,6 +13,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -237,7 +238,8 @@ def test_silent_partitions_raise_the_workers_own_blindness_alert(
 def test_silent_bed_is_evicted_and_the_worker_carries_on(
     worker_settings: Settings, start_worker: Callable[..., WorkerProcess], tmp_path: Path
 ) -> None:
-    """A bed silent for the pack's eviction period leaves state (and its changelog)."""
+    """A bed silent for the pack's eviction period leaves state (and its changelog), and
+    its open alerts are resolved so no board keeps showing them."""
     rules = tmp_path / "rules"
     shutil.copytree(PROJECT_ROOT / "rules", rules)
     pack = yaml.safe_load((rules / "_pack.yaml").read_text())
@@ -246,8 +248,22 @@ def test_silent_bed_is_evicted_and_the_worker_carries_on(
     s = worker_settings
     worker = start_worker(rules_dir=rules, tick_interval_s=1)
     assert wait_ready(s.web_port)
-    sample = orjson.dumps({"bed_id": "goes-home", "ts": int(time.time() * 1000), "map": 70})
-    run(produce(s.kafka_bootstrap_servers, s.topic_arterial, [(b"goes-home", sample)]))
+    now = int(time.time() * 1000)
+    pump = {
+        "bed_id": "goes-home",
+        "ts": now - 180_000,
+        "pump_id": "p1",
+        "drug": "vasopressin",
+        "status": "running",
+        "rate": 0.03,
+        "rate_unit": "units/min",
+    }
+    run(produce(s.kafka_bootstrap_servers, s.topic_infusions, [(b"goes-home", orjson.dumps(pump))]))
+    samples = [
+        (b"goes-home", orjson.dumps({"bed_id": "goes-home", "ts": ts, "map": 70}))
+        for ts in range(now - 180_000, now + 1, 10_000)
+    ]
+    run(produce(s.kafka_bootstrap_servers, s.topic_arterial, samples))
     deadline = time.monotonic() + 30
     seen_bed = False
     while time.monotonic() < deadline:
@@ -259,3 +275,15 @@ def test_silent_bed_is_evicted_and_the_worker_carries_on(
     assert seen_bed, worker.log_text()[-2000:]
     assert metrics(s.web_port)["vasowatch_beds_in_state"] == 0
     assert worker.alive(), worker.log_text()[-2000:]
+
+    def both(records: list[Any]) -> bool:
+        return {orjson.loads(r.value)["status"] for r in records} >= {"firing", "resolved"}
+
+    alerts = [
+        orjson.loads(r.value)
+        for r in run(read_until(s.kafka_bootstrap_servers, [s.topic_alerts], both, 30))
+    ]
+    assert [(a["rule_id"], a["status"]) for a in alerts] == [
+        ("vasopressin_monotherapy", "firing"),
+        ("vasopressin_monotherapy", "resolved"),
+    ]
