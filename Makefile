@@ -18,13 +18,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/vasowatch demo
 
-# Debian packages the tests drive for real: promtool and the Prometheus server.
+# Debian packages the tests drive for real: promtool and the Prometheus server, and
+# Chromium for the board's browser test (Playwright's own browser download cannot work).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
+		&& command -v chromium >/dev/null || { \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
-			prometheus >/dev/null; }
+			prometheus chromium >/dev/null; }
 
 test: $(STAMP) system-packages lint typecheck
 	$(BIN)/python -m pytest

@@ -87,6 +87,10 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     report.add_argument("--chart", type=Path, default=None, help="also write a PNG chart")
 
+    commands.add_parser(
+        "board", help="the nurse-station board (web page) on VASOWATCH_BOARD_HOST:PORT"
+    )
+
     simulate = commands.add_parser(
         "simulate", help="publish realistic bedside feeds in real time, or write them as JSON Lines"
     )
@@ -129,6 +133,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "import": _import,
         "report": _report,
         "simulate": _simulate,
+        "board": _board,
         "demo": _demo,
     }
     return commands[args.command](args, settings)
@@ -138,6 +143,12 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from stream_app.stream.worker import run_worker
 
     return run_worker(settings)
+
+
+def _board(args: argparse.Namespace, settings: Settings) -> int:
+    from stream_app.board.server import run_board
+
+    return run_board(settings)
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     # -- web (health, metrics) ---------------------------------------------
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, ge=1, le=65535)
+    # -- nurse-station board -------------------------------------------------
+    board_host: str = "127.0.0.1"
+    board_port: int = Field(8080, ge=1, le=65535)
+    # When set, acknowledging needs "Authorization: Bearer <token>".
+    board_token: SecretStr | None = None
+    # Behind an authenticating reverse proxy: take the acknowledging user from this
+    # request header (e.g. X-Forwarded-User); otherwise acknowledgements say "board".
+    board_user_header: str | None = None
 
     # -- logging ------------------------------------------------------------
     log_level: LogLevel = "INFO"
