@@ -105,7 +105,8 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="local broker + worker + a short built-in feed, printing the output"
     )
-    demo.add_argument("--seconds", type=int, default=90, help="how long to wait for alerts")
+    demo.add_argument("--seconds", type=float, default=None, help="stop after (default: Ctrl-C)")
+    demo.add_argument("--beds", type=int, default=24)
     return parser
 
 
@@ -170,7 +171,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from stream_app.demo import run_demo
 
-    return run_demo(settings, seconds=args.seconds)
+    return run_demo(settings, seconds=args.seconds, beds=args.beds)
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:

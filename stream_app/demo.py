@@ -1,150 +1,167 @@
-"""The main-job demo: local broker, a worker process and a short built-in feed.
+"""The main job in one command: broker, worker, board and simulator together, with a
+live view of alert transitions in the terminal. Ctrl-C (or ``--seconds``) stops
+everything the demo started, in reverse order, and leaves no process behind.
 
-The feed gives six beds the last 40 minutes of history (event times in the recent
-past), each bed telling one story of the guideline, so the worker raises its
-alerts within seconds. Alert transitions are printed as they arrive on the
-alerts topic. The worker and a broker the demo started are stopped at the end.
+Children run in sessions of their own, so a Ctrl-C reaches only the demo, which
+then stops them one by one (SIGTERM, then SIGKILL after a grace period).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
-from stream_app.local_kafka import LocalKafka
+from stream_app.exceptions import BrokerUnavailableError
+from stream_app.local_kafka import PROJECT_ROOT, LocalKafka
 from stream_app.settings import Settings
 from stream_app.stream.connection import client_options
 from stream_app.stream.topics import ensure_topics
 
 _LOCAL_DEFAULT = "127.0.0.1:9092"
-MINUTE_MS = 60_000
+LOGS = PROJECT_ROOT / ".cache" / "demo"
 
 
-def run_demo(settings: Settings, *, seconds: int) -> int:
+@dataclass
+class Children:
+    """The processes the demo started, stopped last-started first."""
+
+    started: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with (LOGS / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "stream_app", *args],
+                env={**os.environ, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started.append((name, process))
+        print(f"started {name} (pid {process.pid}, log {LOGS / f'{name}.log'})")
+
+    def stop_all(self) -> None:
+        for name, process in reversed(self.started):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            print(f"stopped {name}")
+        self.started.clear()
+
+    def failed(self) -> str | None:
+        for name, process in self.started:
+            if process.poll() is not None:
+                return f"{name} exited with code {process.returncode} (see {LOGS / f'{name}.log'})"
+        return None
+
+
+def run_demo(settings: Settings, *, seconds: float | None, beds: int = 24) -> int:
     broker = LocalKafka()
     started_broker = False
+    children = Children()
     if settings.kafka_bootstrap_servers == _LOCAL_DEFAULT:
         print("starting the local Apache Kafka broker (the first run fetches it with Maven)...")
         started_broker = broker.start()
-    worker: subprocess.Popen[bytes] | None = None
+        if not started_broker:
+            print("a local broker is already running: using it (and leaving it running)")
     try:
         asyncio.run(ensure_topics(settings))
-        print("starting the vasowatch worker...")
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "stream_app", "worker"],
-            env={**os.environ, "VASOWATCH_LOG_LEVEL": "WARNING"},
-        )
-        shown = asyncio.run(_feed_and_show(settings, seconds=seconds))
-        print(f"demo done: {shown} alert transitions shown")
-        return 0 if shown else 1
+        children.start("worker", "worker", env={"VASOWATCH_LOG_FORMAT": "json"})
+        children.start("board", "board")
+        print(f"nurse-station board: http://{settings.board_host}:{settings.board_port}/")
+        _wait_ready(settings, children)
+        children.start("simulator", "simulate", "--beds", str(beds))
+        print(f"simulating {beds} beds in real time; first alerts within about 3 minutes.")
+        print("Ctrl-C stops everything.\n")
+        shown = asyncio.run(_show_alerts(settings, children, seconds))
+        print(f"\n{shown} alert transitions shown")
+        return 0
+    except KeyboardInterrupt:
+        print("\nstopping...")
+        return 0
     finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-        if started_broker:
-            broker.stop()
-            print("local broker stopped")
+        # A second Ctrl-C while stopping must not leave children behind.
+        with _ignoring_sigint():
+            children.stop_all()
+            if started_broker:
+                broker.stop()
+                print("stopped the local broker")
 
 
-def demo_feed(run_tag: str, start_ms: int) -> list[tuple[str, str, dict[str, object]]]:
-    """(kind, bed, event) for six beds over 40 minutes, ending at ``start_ms + 40 min``."""
-    stories = {
-        "refractory": (("norepinephrine", 18.0, "mcg/min"), 58.0),
-        "vaso-alone": (("vasopressin", 0.03, "units/min"), 70.0),
-        "renal-dopa": (("dopamine", 2.0, "mcg/kg/min"), 72.0),
-        "too-high": (("norepinephrine", 12.0, "mcg/min"), 95.0),
-        "stable": (("norepinephrine", 4.0, "mcg/min"), 72.0),
-        "line-lost": (("norepinephrine", 6.0, "mcg/min"), 70.0),
-    }
-    feed: list[tuple[str, str, dict[str, object]]] = []
-    for name, ((drug, rate, unit), map_mmhg) in stories.items():
-        bed = f"demo-{run_tag}-{name}"
-        base: dict[str, object] = {"bed_id": bed, "encounter_id": f"enc-{run_tag}"}
-        pump: dict[str, object] = {
-            **base,
-            "pump_id": "pump-1",
-            "drug": drug,
-            "status": "running",
-            "rate": rate,
-            "rate_unit": unit,
-            "weight_kg": 75.0,
-            "route": "central",
-        }
-        feed.append(("infusion", bed, {**pump, "ts": start_ms}))
-        minutes = 30 if name == "line-lost" else 40
-        for second in range(0, minutes * 60, 10):
-            wobble = ((second // 10) % 5 - 2) * 0.5
-            sample = {
-                "map": map_mmhg + wobble,
-                "sbp": map_mmhg + 35,
-                "dbp": map_mmhg - 15,
-                "hr": 96,
-            }
-            feed.append(("arterial", bed, {**base, "ts": start_ms + second * 1000, **sample}))
-        if name == "line-lost":  # the pump keeps reporting while the arterial line is silent
-            feed.append(("infusion", bed, {**pump, "ts": start_ms + 39 * MINUTE_MS}))
-    return feed
+@contextlib.contextmanager
+def _ignoring_sigint() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-async def _feed_and_show(settings: Settings, *, seconds: int) -> int:
+def _wait_ready(settings: Settings, children: Children, timeout_s: float = 120) -> None:
+    url = f"http://127.0.0.1:{settings.web_port}/health/ready"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        problem = children.failed()
+        if problem:
+            raise BrokerUnavailableError(problem)
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                print("worker ready")
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise BrokerUnavailableError(f"the worker was not ready within {timeout_s:.0f}s")
+
+
+async def _show_alerts(settings: Settings, children: Children, seconds: float | None) -> int:
     consumer = AIOKafkaConsumer(
         settings.topic_alerts,
         **client_options(settings),
+        group_id=None,
         auto_offset_reset="latest",
         enable_auto_commit=False,
     )
     await consumer.start()
-    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        # Position at the end first, so a second demo run shows only its own alerts.
-        await consumer.seek_to_end()
-        for partition in consumer.assignment():
-            await consumer.position(partition)
-        run_tag = format(int(time.time()) % 100000, "05d")
-        start_ms = int(time.time() * 1000) - 40 * MINUTE_MS
-        topics = {"arterial": settings.topic_arterial, "infusion": settings.topic_infusions}
-        # A gateway sends in time order; so does the demo.
-        feed = sorted(demo_feed(run_tag, start_ms), key=lambda item: int(str(item[2]["ts"])))
-        for kind, bed, event in feed:
-            await producer.send(topics[kind], key=bed.encode(), value=orjson.dumps(event))
-        await producer.flush()
-        print(f"produced {len(feed)} events (40 min of history for 6 beds); alerts:")
-        return await _show(consumer, run_tag, seconds)
-    finally:
-        await producer.stop()
-        await consumer.stop()
-
-
-async def _show(consumer: AIOKafkaConsumer, run_tag: str, seconds: int) -> int:
     shown = 0
-    deadline = time.monotonic() + seconds
-    quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
-        batch = await consumer.getmany(timeout_ms=1000)
-        for records in batch.values():
-            for record in records:
-                alert = orjson.loads(record.value)
-                if f"-{run_tag}-" not in alert["bed_id"]:
-                    continue
-                shown += 1
-                quiet_since = time.monotonic()
-                print(
-                    f"  {alert['event_ts'][11:19]}  {alert['bed_id']:<24} "
-                    f"{alert['severity']:<6} {alert['status']:<9} {alert['rule_id']}: "
-                    f"{alert['recommendation']}"
-                )
-        if shown and time.monotonic() - quiet_since > 8:
-            break
+    deadline = None if seconds is None else time.monotonic() + seconds
+    try:
+        # From now on: earlier runs' alerts are on the board, not in this view.
+        await consumer.seek_to_end()
+        while deadline is None or time.monotonic() < deadline:
+            problem = children.failed()
+            if problem:
+                raise BrokerUnavailableError(problem)
+            batch = await consumer.getmany(timeout_ms=1000)
+            for records in batch.values():
+                for record in records:
+                    print(_line(orjson.loads(record.value)), flush=True)
+                    shown += 1
+    finally:
+        await consumer.stop()
     return shown
+
+
+def _line(alert: dict[str, object]) -> str:
+    at = str(alert.get("emitted_at", ""))[11:19]
+    severity = str(alert.get("severity", "")).upper()
+    status = str(alert.get("status", ""))
+    text = alert.get("recommendation") if status == "firing" else alert.get("title")
+    return (
+        f"{at}  {alert.get('bed_id')!s:<10} {severity:<6} {status:<12} "
+        f"{alert.get('rule_id')}: {text}"
+    )
