@@ -45,6 +45,10 @@ class LocalKafka:
     controller_port: int = 9093
     state_dir: Path = PROJECT_ROOT / ".cache" / "kafka-broker"
     libs_dir: Path = PROJECT_ROOT / ".cache" / "kafka" / "libs"
+    # Properties appended to the template (later keys win): extra listeners, TLS, SASL.
+    extra_config: str = ""
+    # SCRAM users created at format time with Kafka's own tool: "SCRAM-SHA-512=[name=u,password=p]".
+    scram_users: tuple[str, ...] = ()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -123,6 +127,7 @@ class LocalKafka:
             template.substitute(
                 port=self.port, controller_port=self.controller_port, data_dir=self._data_dir
             )
+            + ("\n# Added for this broker\n" + self.extra_config if self.extra_config else "")
         )
         cluster_id = "-"
         while cluster_id.startswith("-"):  # an id starting with "-" reads as an option
@@ -135,6 +140,7 @@ class LocalKafka:
             cluster_id,
             "--config",
             str(self._config_file),
+            *(arg for user in self.scram_users for arg in ("--add-scram", user)),
         )
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:

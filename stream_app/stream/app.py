@@ -17,12 +17,12 @@ from prometheus_client import CollectorRegistry
 
 from stream_app.engine.engine import Engine
 from stream_app.engine.pack import RulePack
-from stream_app.exceptions import ConfigurationError
 from stream_app.metrics import build_metrics
 from stream_app.settings import Settings
 from stream_app.stream.aligner import Aligner
 from stream_app.stream.beds import BedStore
 from stream_app.stream.blindness import BlindnessWatch
+from stream_app.stream.connection import faust_credentials
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.positions import BrokerPositions
@@ -36,16 +36,13 @@ def create_app(
     settings: Settings, pack: RulePack, registry: CollectorRegistry | None = None
 ) -> faust.App:
     """Build the Faust app for these settings; nothing connects until the worker starts."""
-    if settings.kafka_security_protocol != "PLAINTEXT":
-        raise ConfigurationError(
-            "VASOWATCH_KAFKA_SECURITY_PROTOCOL: the worker supports PLAINTEXT only so far"
-        )
     registry = registry if registry is not None else CollectorRegistry()
     metrics = build_metrics(registry)
     metrics.rulepack.info({"version": pack.version, "label": pack.settings.version_label})
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap_servers.split(",")],
+        broker_credentials=faust_credentials(settings),
         store="memory://",
         autodiscover=False,
         web_enabled=True,

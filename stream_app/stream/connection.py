@@ -5,6 +5,9 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+import faust
+from faust.types.auth import CredentialsT
+
 from stream_app.settings import Settings
 
 
@@ -40,3 +43,20 @@ def client_options(settings: Settings) -> dict[str, Any]:
         options["sasl_plain_username"] = settings.kafka_sasl_username
         options["sasl_plain_password"] = password.get_secret_value() if password else None
     return options
+
+
+def faust_credentials(settings: Settings) -> CredentialsT | None:
+    """The same security for the Faust worker's own clients (consumer, producer, admin)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = ssl_context(settings)
+    if protocol == "SSL":
+        return faust.SSLCredentials(context)
+    password = settings.kafka_sasl_password
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=password.get_secret_value() if password else None,
+        mechanism=settings.kafka_sasl_mechanism or "SCRAM-SHA-512",
+        ssl_context=context,
+    )

@@ -7,6 +7,9 @@ partitions, or a bed's arterial and pump events would land on different workers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
@@ -23,10 +26,13 @@ async def ensure_topics(settings: Settings) -> list[str]:
     """
     admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=15000)
     try:
-        await admin.start()
+        with _client_errors() as seen:
+            await admin.start()
     except (KafkaConnectionError, OSError) as exc:
+        # aiokafka says why (refused credentials, untrusted certificate) only in its log.
+        cause = f" ({seen[-1]})" if seen else ""
         raise BrokerUnavailableError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}"
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}{cause}"
         ) from exc
     try:
         existing = set(await admin.list_topics())
@@ -59,6 +65,28 @@ async def ensure_topics(settings: Settings) -> list[str]:
         raise BrokerUnavailableError(f"creating topics failed: {exc}") from exc
     finally:
         await admin.close()
+
+
+class _Collect(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.ERROR)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage().split(": ", 1)[-1])
+
+
+@contextlib.contextmanager
+def _client_errors() -> Iterator[list[str]]:
+    """The errors aiokafka logs while connecting (the reason a bootstrap failed)."""
+    seen: list[str] = []
+    handler = _Collect(seen)
+    logger = logging.getLogger("aiokafka")
+    logger.addHandler(handler)
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
 
 
 async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str]) -> None:

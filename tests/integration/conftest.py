@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from stream_app.local_kafka import PROJECT_ROOT
 from stream_app.settings import Settings
@@ -101,7 +102,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that makes a subprocess build exactly these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VASOWATCH_")}
     for name, value in settings.model_dump(exclude_none=True).items():
-        env[f"VASOWATCH_{name.upper()}"] = str(value)
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        env[f"VASOWATCH_{name.upper()}"] = str(secret)
     return env
 
 
