@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -82,8 +83,11 @@ def run_demo(settings: Settings, *, seconds: float | None, beds: int = 24) -> in
     try:
         asyncio.run(ensure_topics(settings))
         children.start("worker", "worker", env={"VASOWATCH_LOG_FORMAT": "json"})
-        children.start("board", "board")
-        print(f"nurse-station board: http://{settings.board_host}:{settings.board_port}/")
+        # A personal link for this demo's nurse: acknowledging needs an authenticated user.
+        token = secrets.token_urlsafe(18)
+        children.start("board", "board", env={"VASOWATCH_BOARD_USERS": f"demo-nurse:{token}"})
+        board = f"http://{settings.board_host}:{settings.board_port}/"
+        print(f"nurse-station board: {board}#token={token}")
         _wait_ready(settings, children)
         children.start("simulator", "simulate", "--beds", str(beds))
         print(f"simulating {beds} beds in real time; first alerts within about 3 minutes.")

@@ -77,10 +77,11 @@ class Settings(BaseSettings):
     # -- nurse-station board -------------------------------------------------
     board_host: str = "127.0.0.1"
     board_port: int = Field(8080, ge=1, le=65535)
-    # When set, acknowledging needs "Authorization: Bearer <token>".
-    board_token: SecretStr | None = None
-    # Behind an authenticating reverse proxy: take the acknowledging user from this
-    # request header (e.g. X-Forwarded-User); otherwise acknowledgements say "board".
+    # Who may acknowledge: "name:token,name:token" (each sends "Authorization: Bearer
+    # <token>" and is recorded as name) ...
+    board_users: SecretStr | None = None
+    # ... or, behind an authenticating reverse proxy, the request header naming the user
+    # (e.g. X-Forwarded-User). With neither, the board is read-only.
     board_user_header: str | None = None
 
     # -- logging ------------------------------------------------------------

@@ -199,6 +199,9 @@ async def _acknowledge(request: web.Request) -> web.Response:
     refusal = _refuse(request, settings)
     if refusal is not None:
         return refusal
+    user = _user(request, settings)
+    if user is None:
+        return web.json_response({"error": "not authenticated"}, status=401)
     try:
         body = await request.json(loads=orjson.loads)
         bed_id, alert_id = str(body["bed_id"]), str(body["alert_id"])
@@ -206,9 +209,6 @@ async def _acknowledge(request: web.Request) -> web.Response:
         return web.json_response({"error": "send JSON with bed_id and alert_id"}, status=400)
     if request.app[STATE].find(bed_id, alert_id) is None:
         return web.json_response({"error": "no such open alert"}, status=404)
-    user = _user(request, settings)
-    if user is None:
-        return web.json_response({"error": "no authenticated user"}, status=401)
     ack = {"bed_id": bed_id, "ts": int(time.time() * 1000), "alert_id": alert_id, "by": user}
     await request.app[PRODUCER].send_and_wait(
         settings.topic_acks, key=bed_id.encode(), value=orjson.dumps(ack)
@@ -223,18 +223,38 @@ def _refuse(request: web.Request, settings: Settings) -> web.Response | None:
     origin = request.headers.get("Origin")
     if origin is not None and origin != f"{request.scheme}://{request.host}":
         return web.json_response({"error": "cross-site request"}, status=403)
-    if settings.board_token is not None:
-        expected = f"Bearer {settings.board_token.get_secret_value()}"
-        if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
-            return web.json_response({"error": "not authorised"}, status=401)
+    if settings.board_users is None and settings.board_user_header is None:
+        return web.json_response(
+            {"error": "read-only board: set VASOWATCH_BOARD_USERS or VASOWATCH_BOARD_USER_HEADER"},
+            status=403,
+        )
     return None
 
 
+def board_users(settings: Settings) -> dict[str, str]:
+    """token -> user name, from VASOWATCH_BOARD_USERS ("name:token,name:token")."""
+    if settings.board_users is None:
+        return {}
+    users = {}
+    for entry in settings.board_users.get_secret_value().split(","):
+        name, _, token = entry.strip().partition(":")
+        if _IDENTIFIER.match(name) and len(token) >= 16:
+            users[token] = name
+    return users
+
+
 def _user(request: web.Request, settings: Settings) -> str | None:
-    if settings.board_user_header is None:
-        return "board"
-    user = request.headers.get(settings.board_user_header, "")
-    return user if _IDENTIFIER.match(user) else None
+    """The authenticated user: a bearer token's owner, else the trusted proxy's header."""
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if offered:
+        for token, name in board_users(settings).items():
+            if hmac.compare_digest(offered.encode(), token.encode()):
+                return name
+        return None
+    if settings.board_user_header is not None:
+        user = request.headers.get(settings.board_user_header, "")
+        return user if _IDENTIFIER.match(user) else None
+    return None
 
 
 def run_board(settings: Settings) -> int:

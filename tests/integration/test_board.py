@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pydantic import SecretStr
 
 from stream_app.local_kafka import PROJECT_ROOT
 from stream_app.settings import Settings
@@ -91,7 +92,10 @@ def test_board_in_chromium(
     browser: Browser,
     tmp_path: Path,
 ) -> None:
-    s = worker_settings.model_copy(update={"board_port": free_port()})
+    token = "nurse-seven-token-0123456789"
+    s = worker_settings.model_copy(
+        update={"board_port": free_port(), "board_users": SecretStr(f"rn-7:{token}")}
+    )
     worker = start_worker(tick_interval_s=1)
     assert wait_ready(s.web_port), worker.log_text()[-3000:]
     board = start_board(s, tmp_path)
@@ -114,7 +118,7 @@ def test_board_in_chromium(
 
     page: Page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
-        page.goto(f"http://127.0.0.1:{s.board_port}/")
+        page.goto(f"http://127.0.0.1:{s.board_port}/#token={token}")
         tiles = page.locator("#tiles > .tile")
         expect(page.locator('[data-bed="bed-med"]')).to_be_visible(timeout=60_000)
         expect(page.locator('[data-bed="bed-hi"]')).to_be_visible()
@@ -132,9 +136,10 @@ def test_board_in_chromium(
         ceiling.locator("button.ack").click()
         acks = run(read_until(s.kafka_bootstrap_servers, [s.topic_acks], bool, 30))
         ack = orjson.loads(acks[0].value)
-        assert (ack["bed_id"], ack["alert_id"], ack["by"]) == ("bed-hi", alert_id, "board")
+        assert (ack["bed_id"], ack["alert_id"], ack["by"]) == ("bed-hi", alert_id, "rn-7")
         expect(ceiling).to_have_attribute("data-status", "acknowledged", timeout=30_000)
-        expect(ceiling.locator(".ack-state")).to_have_text("acknowledged by board")
+        expect(ceiling.locator(".ack-state")).to_have_text("acknowledged by rn-7")
+        assert token not in page.url  # the token leaves the address bar
 
         # Twelve more minutes of data: bed-hi2 re-notifies, bed-hi (acknowledged) does not;
         # bed-lost's pump changes with no arterial sample since minute 1: feed lost.

@@ -55,25 +55,48 @@ def test_a_late_renotification_does_not_undo_an_acknowledgement() -> None:
     assert board.tiles()[0]["alerts"][0]["status"] == "acknowledged"
 
 
-def test_acknowledge_refuses_cross_site_unauthenticated_and_unknown() -> None:
-    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", board_token="s3cret")  # type: ignore[arg-type]
+TOKEN = "a-long-enough-token-0001"
 
+
+def post_statuses(settings: Settings, attempts: list[tuple[dict[str, str], bytes]]) -> list[int]:
     async def scenario() -> list[int]:
         app = build_board(settings)
         async with TestClient(TestServer(app)) as client:
             app[STATE].apply(alert("b1", "dopamine_use", "high", "firing", "2026-01-01T00:00:00Z"))
-            body = orjson.dumps({"bed_id": "b1", "alert_id": "b1-dopamine_use"})
-            good = {"X-Vasowatch-Board": "1", "Authorization": "Bearer s3cret"}
             statuses = []
-            for headers, payload in [
-                ({"Authorization": "Bearer s3cret"}, body),  # no CSRF header
-                ({**good, "Origin": "https://evil.example"}, body),  # another site
-                ({"X-Vasowatch-Board": "1", "Authorization": "Bearer wrong"}, body),
-                (good, orjson.dumps({"bed_id": "b1", "alert_id": "nope"})),  # not open
-                (good, b"not json"),
-            ]:
+            for headers, payload in attempts:
                 reply = await client.post("/api/ack", data=payload, headers=headers)
                 statuses.append(reply.status)
             return statuses
 
-    assert asyncio.run(scenario()) == [403, 403, 401, 404, 400]
+    return asyncio.run(scenario())
+
+
+BODY = orjson.dumps({"bed_id": "b1", "alert_id": "b1-dopamine_use"})
+GOOD = {"X-Vasowatch-Board": "1", "Authorization": f"Bearer {TOKEN}"}
+
+
+def test_acknowledge_refuses_cross_site_unauthenticated_and_unknown() -> None:
+    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", board_users=f"rn-7:{TOKEN}")  # type: ignore[arg-type]
+    assert post_statuses(
+        settings,
+        [
+            ({"Authorization": f"Bearer {TOKEN}"}, BODY),  # no CSRF header
+            ({**GOOD, "Origin": "https://evil.example"}, BODY),  # another site
+            ({"X-Vasowatch-Board": "1", "Authorization": "Bearer wrong-token-000000"}, BODY),
+            ({"X-Vasowatch-Board": "1"}, BODY),  # nobody
+            (GOOD, orjson.dumps({"bed_id": "b1", "alert_id": "nope"})),  # not open
+            (GOOD, b"not json"),
+        ],
+    ) == [403, 403, 401, 401, 404, 400]
+
+
+def test_a_board_without_users_is_read_only_and_a_proxy_header_names_the_user() -> None:
+    plain = Settings(kafka_bootstrap_servers="127.0.0.1:1")
+    assert post_statuses(plain, [(GOOD, BODY)]) == [403]
+    proxied = Settings(kafka_bootstrap_servers="127.0.0.1:1", board_user_header="X-Forwarded-User")
+    header = {"X-Vasowatch-Board": "1"}
+    assert post_statuses(
+        proxied,
+        [(header, BODY), ({**header, "X-Forwarded-User": "not a valid user!"}, BODY)],
+    ) == [401, 401]

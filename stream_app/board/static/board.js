@@ -8,6 +8,12 @@ const connection = document.getElementById("connection");
 const tileTemplate = document.getElementById("tile-template");
 const alertTemplate = document.getElementById("alert-template");
 let clockSkewMs = 0;
+// A personal link carries the acknowledging user's token in the fragment (never sent
+// in requests for pages); it is kept for this tab only.
+if (location.hash.startsWith("#token=")) {
+  sessionStorage.setItem("vasowatch-token", decodeURIComponent(location.hash.slice(7)));
+  history.replaceState(null, "", location.pathname);
+}
 
 function setConnection(state, text) {
   connection.dataset.state = state;
@@ -78,7 +84,13 @@ async function acknowledge(bedId, alertId, button) {
   try {
     const reply = await fetch("/api/ack", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Vasowatch-Board": "1" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-Vasowatch-Board": "1",
+        ...(sessionStorage.getItem("vasowatch-token")
+          ? { Authorization: `Bearer ${sessionStorage.getItem("vasowatch-token")}` }
+          : {}),
+      },
       body: JSON.stringify({ bed_id: bedId, alert_id: alertId }),
     });
     if (!reply.ok) throw new Error((await reply.json()).error || reply.statusText);
