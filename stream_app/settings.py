@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # worker's beds go unwatched before a survivor takes them over.
     session_timeout_s: float = Field(30.0, ge=6, le=300)
     max_message_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Beds one worker holds state for; a message for a new bed beyond this is
+    # dead-lettered (bed_capacity), so a flood of random bed ids cannot exhaust memory.
+    max_beds: int = Field(20_000, ge=1, le=1_000_000)
     # -- web (health, metrics) ---------------------------------------------
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, ge=1, le=65535)

@@ -92,6 +92,7 @@ def create_app(
         lag=positions.lag,
         ack=ack,
         max_message_bytes=settings.max_message_bytes,
+        max_beds=settings.max_beds,
         blindness=BlindnessWatch(
             settings.app_id, int(settings.partition_silence_s * 1000), pack.version
         ),

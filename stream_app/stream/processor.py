@@ -61,6 +61,7 @@ class BatchProcessor:
         ack: Callable[[Any], Any],
         max_message_bytes: int,
         blindness: BlindnessWatch,
+        max_beds: int = 20_000,
     ) -> None:
         self._kinds = kinds
         self._engine = engine
@@ -73,6 +74,7 @@ class BatchProcessor:
         self._lag = lag
         self._ack = ack
         self._max_bytes = max_message_bytes
+        self._max_beds = max_beds
         self._lock = asyncio.Lock()
         self._owned: set[int] = set()
         self._blindness = blindness
@@ -132,12 +134,27 @@ class BatchProcessor:
         now = wall_ms()
         touched: dict[bytes, tuple[BedState, int]] = {}
         pending: list[Any] = []
+        new_beds = 0
         for item in released:
             message: Message = item.payload
             source = f"{item.topic}:{item.partition}"
             key = message.decoded.events[0].bed_id.encode()  # one bed per message (key check)
             entry = touched.get(key)
             state = entry[0] if entry else self._beds.get(key, item.partition)
+            if state is None and len(self._beds) + new_beds >= self._max_beds:
+                capacity = Rejection("bed_capacity", f"{self._max_beds} beds already in state")
+                pending.append(
+                    await self._reject(
+                        capacity,
+                        item.topic,
+                        item.partition,
+                        item.offset,
+                        message.key,
+                        message.value,
+                    )
+                )
+                continue
+            new_beds += state is None
             if state is not None and state.offsets.get(source, -1) >= item.offset:
                 # Applied before a crash, committed after: the state already holds it.
                 self._metrics.event_notes.labels("already_applied").inc()
