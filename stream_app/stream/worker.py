@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import faust
+from aiokafka.errors import KafkaError
 
 from stream_app.engine.pack import PackError
 from stream_app.engine.registry import load_rule_pack
@@ -13,6 +14,7 @@ from stream_app.exceptions import BrokerUnavailableError, ConfigurationError
 from stream_app.logging_setup import configure_logging, logging_config
 from stream_app.settings import Settings
 from stream_app.stream.app import create_app
+from stream_app.stream.audit import previous_rulepack_version
 from stream_app.stream.topics import ensure_topics
 
 log = logging.getLogger("vasowatch.worker")
@@ -42,6 +44,7 @@ def run_worker(settings: Settings) -> int:
             f"Kafka at {settings.kafka_bootstrap_servers} did not answer within "
             f"{settings.broker_timeout_s:.0f}s"
         ) from None
+    _audit_rulepack(loop, settings, pack.version)
     worker = faust.Worker(
         app,
         loop=loop,
@@ -54,3 +57,23 @@ def run_worker(settings: Settings) -> int:
     log.info("worker starting", extra={"topics": list(settings.input_kinds)})
     worker.execute_from_commandline()
     return 0  # pragma: no cover - execute_from_commandline exits the process
+
+
+def _audit_rulepack(loop: asyncio.AbstractEventLoop, settings: Settings, version: str) -> None:
+    """Log, for the audit trail, whether the rules changed since the last alert."""
+    try:
+        previous = loop.run_until_complete(
+            asyncio.wait_for(previous_rulepack_version(settings), settings.broker_timeout_s)
+        )
+    except (TimeoutError, KafkaError, OSError) as exc:
+        log.warning("could not read the previous rule-pack version: %s", type(exc).__name__)
+        return
+    if previous is None:
+        log.info("no earlier alert on record; rule pack %s", version)
+    elif previous != version:
+        log.warning(
+            "rule pack changed since the last alert",
+            extra={"rulepack_old_version": previous, "rulepack_new_version": version},
+        )
+    else:
+        log.info("rule pack unchanged since the last alert", extra={"rulepack_version": version})
