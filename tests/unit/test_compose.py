@@ -65,3 +65,30 @@ def test_commands_and_mounted_folders_exist() -> None:
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             assert (PROJECT_ROOT / Path(source)).is_dir(), source
+
+
+def test_secure_override_uses_settings_and_mounts_what_it_names() -> None:
+    """docker-compose.secure.yml: real setting names, TLS files inside the mounted folder,
+    and a broker listener that requires client certificates."""
+    secure = yaml.safe_load((PROJECT_ROOT / "docker-compose.secure.yml").read_text())
+    worker = secure["services"]["worker"]
+    env = _vasowatch_env(worker)
+    fields = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    assert set(env) <= fields, set(env) - fields
+    base_env = _vasowatch_env(_compose()["services"]["worker"])
+    settings = Settings(
+        **{k.removeprefix(ENV_PREFIX).lower(): v for k, v in {**base_env, **env}.items()}  # type: ignore[arg-type]
+    )
+    assert settings.kafka_security_protocol == "SSL"
+    mount = worker["volumes"][0].split(":")[1]
+    for path in (
+        settings.kafka_ssl_cafile,
+        settings.kafka_ssl_certfile,
+        settings.kafka_ssl_keyfile,
+    ):
+        assert str(path).startswith(mount + "/"), path
+    kafka = secure["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_SSL_CLIENT_AUTH"] == "required"
+    host, port = settings.kafka_bootstrap_servers.split(":")
+    assert f"SSL://{host}:{port}" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert (PROJECT_ROOT / "deploy/kafka/make-dev-certs.sh").is_file()

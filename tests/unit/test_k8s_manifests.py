@@ -19,7 +19,8 @@ K8S = PROJECT_ROOT / "deploy" / "k8s"
 
 
 def manifest(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((K8S / name).read_text())
+    """The first document of a manifest file."""
+    loaded: dict[str, Any] = next(yaml.safe_load_all((K8S / name).read_text()))
     return loaded
 
 
@@ -99,3 +100,19 @@ def test_rules_configmap_carries_the_whole_pack(tmp_path: Path) -> None:
     version = load_rule_pack(rules).version
     assert load_rule_pack(tmp_path).version == version
     assert parsed["metadata"]["annotations"]["vasowatch/rulepack-version"] == version
+
+
+def test_secure_kafka_settings_point_into_the_mounted_tls_secret(pod: dict[str, Any]) -> None:
+    secrets = list(yaml.safe_load_all((K8S / "secret.example.yaml").read_text()))
+    settings = Settings(
+        **{k.removeprefix("VASOWATCH_").lower(): v for k, v in secrets[0]["stringData"].items()}
+    )
+    assert settings.kafka_security_protocol == "SASL_SSL"
+    assert settings.kafka_sasl_password is not None
+    assert "change-me" not in repr(settings)  # secrets never printed
+    container = pod["spec"]["containers"][0]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert str(settings.kafka_ssl_cafile).startswith(mounts["kafka-tls"] + "/")
+    assert volumes["kafka-tls"]["secret"]["secretName"] == secrets[1]["metadata"]["name"]
+    assert "ca.pem" in secrets[1]["stringData"]
