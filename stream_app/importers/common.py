@@ -118,17 +118,8 @@ def infusion(
     weight: float | None = None,
 ) -> dict[str, Any]:
     """An infusion record of the contract; a zero rate is a stopped pump."""
-    record: dict[str, Any] = {
-        "kind": "infusion",
-        "bed_id": bed_id,
-        "encounter_id": bed_id,
-        "ts": ts,
-        "pump_id": pump_id,
-        "drug": drug.value,
-        "status": "running" if rate > 0 else "stopped",
-        "rate": rate,
-        "rate_unit": rate_unit,
-    }
+    record = stopped(bed_id, ts, pump_id, drug)
+    record.update(status="running" if rate > 0 else "stopped", rate=rate, rate_unit=rate_unit)
     if concentration is not None:
         record["concentration"], record["concentration_unit"] = concentration
     if weight is not None:
@@ -137,6 +128,7 @@ def infusion(
 
 
 def stopped(bed_id: str, ts: int, pump_id: str, drug: Drug) -> dict[str, Any]:
+    """A pump stopped (one bed per stay: the stay is also the encounter)."""
     return {
         "kind": "infusion",
         "bed_id": bed_id,

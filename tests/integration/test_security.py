@@ -161,17 +161,26 @@ def all_worker_output(tmp_path: Path) -> str:
     return "".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
 
 
+def sasl(
+    secure: SecureBroker,
+    *,
+    password: str = PASSWORD,
+    mechanism: str = "SCRAM-SHA-512",
+    ca: str = "ca.pem",
+) -> dict[str, object]:
+    """Settings for the SASL_SSL listener."""
+    return {
+        "kafka_bootstrap_servers": secure.sasl_ssl,
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_sasl_mechanism": mechanism,
+        "kafka_sasl_username": USER,
+        "kafka_sasl_password": password,
+        "kafka_ssl_cafile": secure.certs / ca,
+    }
+
+
 def test_sasl_ssl_with_scram_alerts_flow(secure_broker: SecureBroker, tmp_path: Path) -> None:
-    settings = settings_for(
-        secure_broker,
-        tmp_path,
-        kafka_bootstrap_servers=secure_broker.sasl_ssl,
-        kafka_security_protocol="SASL_SSL",
-        kafka_sasl_mechanism="SCRAM-SHA-512",
-        kafka_sasl_username=USER,
-        kafka_sasl_password=PASSWORD,
-        kafka_ssl_cafile=secure_broker.certs / "ca.pem",
-    )
+    settings = settings_for(secure_broker, tmp_path, **sasl(secure_broker))
     alerts_flow(secure_broker, settings, tmp_path)
 
 
@@ -180,14 +189,7 @@ def test_wrong_password_is_refused_and_never_logged(
 ) -> None:
     wrong = "not-the-password-4711"
     settings = settings_for(
-        secure_broker,
-        tmp_path,
-        kafka_bootstrap_servers=secure_broker.sasl_ssl,
-        kafka_security_protocol="SASL_SSL",
-        kafka_sasl_mechanism="SCRAM-SHA-256",
-        kafka_sasl_username=USER,
-        kafka_sasl_password=wrong,
-        kafka_ssl_cafile=secure_broker.certs / "ca.pem",
+        secure_broker, tmp_path, **sasl(secure_broker, password=wrong, mechanism="SCRAM-SHA-256")
     )
     output = refused(settings, tmp_path)
     assert "authentication failed" in output.lower(), output
@@ -197,16 +199,7 @@ def test_wrong_password_is_refused_and_never_logged(
 def test_untrusted_broker_certificate_is_refused(
     secure_broker: SecureBroker, tmp_path: Path
 ) -> None:
-    settings = settings_for(
-        secure_broker,
-        tmp_path,
-        kafka_bootstrap_servers=secure_broker.sasl_ssl,
-        kafka_security_protocol="SASL_SSL",
-        kafka_sasl_mechanism="SCRAM-SHA-512",
-        kafka_sasl_username=USER,
-        kafka_sasl_password=PASSWORD,
-        kafka_ssl_cafile=secure_broker.certs / "rogue-ca.pem",
-    )
+    settings = settings_for(secure_broker, tmp_path, **sasl(secure_broker, ca="rogue-ca.pem"))
     output = refused(settings, tmp_path)
     assert "certificate verify failed" in output.lower(), output
 
