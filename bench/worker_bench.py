@@ -13,40 +13,26 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from bench.harness import free_port as _port
+from bench.harness import metrics, total
 from bench.workload import records
 from stream_app.local_kafka import LocalKafka
 from stream_app.settings import Settings
 from stream_app.stream.topics import ensure_topics
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _consumed(port: int) -> float:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
-            text = reply.read().decode()
-    except OSError:
-        return -1
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("vasowatch_events_consumed_total")
-    )
+    exported = metrics(port)
+    return total(exported, "vasowatch_events_consumed_total") if exported else -1
 
 
 async def _produce(settings: Settings, lines: list[bytes], batched: int) -> None:

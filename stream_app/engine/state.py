@@ -7,6 +7,7 @@ per bed does not grow with how long a bed is watched.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,9 @@ class BedState:
     weight_kg: float | None = None
     weight_ms: int | None = None
     episodes: dict[str, Episode] = field(default_factory=dict)
-    recent: list[int] = field(default_factory=list)  # digests of recent events (duplicates)
+    # Digests of recent events (duplicates), as 64-bit integers in an array: a list of
+    # Python ints cost four times the memory, and memory per bed bounds a worker's beds.
+    recent: array[int] = field(default_factory=lambda: array("q"))
     # Kept for the streaming layer, never read by the rules: the offsets of the input
     # messages already applied ("topic:partition" -> offset), so a replay after a crash
     # is skipped, and the wall time the bed last delivered, for clock ticks.
@@ -90,6 +93,7 @@ class BedState:
         data["buckets"] = {int(k): v for k, v in data["buckets"].items()}
         data["pumps"] = {k: PumpState(**v) for k, v in data["pumps"].items()}
         data["episodes"] = {k: Episode(**v) for k, v in data["episodes"].items()}
+        data["recent"] = array("q", data["recent"])
         return cls(**data)
 
     def fresh_encounter(self, encounter_id: str | None) -> BedState:
@@ -106,6 +110,7 @@ def _plain(state: BedState) -> dict[str, Any]:
     data = {name: getattr(state, name) for name in BedState.__slots__}
     data["pumps"] = {k: _slots_dict(v) for k, v in state.pumps.items()}
     data["episodes"] = {k: _slots_dict(v) for k, v in state.episodes.items()}
+    data["recent"] = state.recent.tolist()
     return data
 
 

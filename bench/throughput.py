@@ -1,0 +1,119 @@
+"""Draining one backlog two ways, in the same run: the fastest plain Python can go (a
+bare aiokafka consumer that decodes JSON and produces one small message per 100
+inputs: the limit), and the vasowatch worker with the full clinical rule pack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from bench.harness import Worker, bench_settings, metrics, total
+from bench.workload import records
+from stream_app.settings import Settings
+
+MALFORMED_EVERY = 100  # 1% of messages are junk, as a realistic feed has some
+
+
+def backlog(beds: int, events: int) -> list[tuple[str, bytes, bytes]]:
+    """(kind, key, value) as gateways send them: one event per message, 1% malformed."""
+    out: list[tuple[str, bytes, bytes]] = []
+    for line in records(beds, events // beds + 1):
+        record = orjson.loads(line)
+        value = line if len(out) % MALFORMED_EVERY else b'{"bed_id": "' + b"x" * 20
+        out.append((record["kind"], record["bed_id"].encode(), value))
+        if len(out) >= events:
+            break
+    return out
+
+
+async def produce_backlog(settings: Settings, messages: list[tuple[str, bytes, bytes]]) -> None:
+    topics = {kind: topic for topic, kind in settings.input_kinds.items()}
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        max_batch_size=512 * 1024,
+    )
+    await producer.start()
+    try:
+        for kind, key, value in messages:
+            await producer.send(topics[kind], key=key, value=value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def limit_events_per_s(settings: Settings, expected: int) -> float:
+    consumer = AIOKafkaConsumer(
+        *settings.input_kinds,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=f"bench-limit-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=20_000,
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    seen = 0
+    began = None
+    try:
+        while seen < expected:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for partition_records in batch.values():
+                if began is None:
+                    began = time.perf_counter()
+                for record in partition_records:
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        orjson.loads(record.value or b"")
+                    seen += 1
+                    if seen % 100 == 0:
+                        await producer.send(settings.topic_alerts, value=b'{"n":%d}' % seen)
+        await producer.flush()
+        return expected / (time.perf_counter() - (began or time.perf_counter()))
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def vasowatch_events_per_s(settings: Settings, expected: int, log: Path) -> float:
+    worker = Worker(settings, log).start()
+    try:
+        worker.wait_ready()
+        began = time.perf_counter()
+        while True:
+            exported = metrics(settings.web_port)
+            done = total(exported, "vasowatch_events_consumed_total") + total(
+                exported, "vasowatch_dead_letters_total"
+            )
+            if done >= expected:
+                return expected / (time.perf_counter() - began)
+            if time.perf_counter() - began > 1800:
+                raise SystemExit("the worker did not drain the backlog in 30 minutes")
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+
+
+def run(bootstrap: str, workdir: Path, beds: int, events: int) -> dict[str, float]:
+    settings = bench_settings(bootstrap, workdir, f"drain-{beds}", tick_interval_s=60)
+    messages = backlog(beds, events)
+    asyncio.run(produce_backlog(settings, messages))
+    limit = asyncio.run(limit_events_per_s(settings, len(messages)))
+    vasowatch = vasowatch_events_per_s(settings, len(messages), workdir / f"drain-{beds}.log")
+    return {
+        "beds": beds,
+        "events": len(messages),
+        "limit_events_per_s": round(limit),
+        "vasowatch_events_per_s": round(vasowatch),
+        "ratio": round(vasowatch / limit, 4),
+    }
