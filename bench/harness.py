@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from stream_app.settings import Settings
+from stream_app.settings import Settings, suffixed_topics
 from stream_app.stream.topics import ensure_topics
 
 
@@ -50,17 +50,7 @@ def ready(port: int) -> bool:
 
 def bench_settings(bootstrap: str, workdir: Path, name: str, **overrides: object) -> Settings:
     """A topic set and app id of the stage's own on the shared broker."""
-    topics = {
-        field: f"{Settings.model_fields[field].default}.{name}"
-        for field in (
-            "topic_arterial",
-            "topic_infusions",
-            "topic_observations",
-            "topic_acks",
-            "topic_alerts",
-            "topic_deadletter",
-        )
-    }
+    topics = suffixed_topics(name)
     settings = Settings(
         kafka_bootstrap_servers=bootstrap,
         app_id=f"bench-{name}",

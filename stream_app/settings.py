@@ -141,6 +141,22 @@ class Settings(BaseSettings):
         )
 
 
+TOPIC_FIELDS = (
+    "topic_arterial",
+    "topic_infusions",
+    "topic_observations",
+    "topic_acks",
+    "topic_alerts",
+    "topic_deadletter",
+)
+
+
+def suffixed_topics(suffix: str) -> dict[str, str]:
+    """Every project topic's setting with its default name plus ``.suffix``: a topic set of
+    its own for a test or a benchmark stage on a shared broker."""
+    return {name: f"{Settings.model_fields[name].default}.{suffix}" for name in TOPIC_FIELDS}
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build the settings from the environment, turning a bad value into one clear line.
 

@@ -17,17 +17,8 @@ import pytest
 from pydantic import SecretStr
 
 from stream_app.local_kafka import PROJECT_ROOT
-from stream_app.settings import Settings
+from stream_app.settings import Settings, suffixed_topics
 from stream_app.stream.topics import ensure_topics
-
-TOPIC_FIELDS = (
-    "topic_arterial",
-    "topic_infusions",
-    "topic_observations",
-    "topic_acks",
-    "topic_alerts",
-    "topic_deadletter",
-)
 
 
 def free_port() -> int:
@@ -79,9 +70,7 @@ class WorkerProcess:
 @pytest.fixture
 def worker_settings(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Settings:
     """Settings with this test's own app id, topics and ports on the shared broker."""
-    values: dict[str, object] = {
-        f: f"{Settings.model_fields[f].default}.{unique}" for f in TOPIC_FIELDS
-    }
+    values: dict[str, object] = dict(suffixed_topics(unique))
     settings = Settings(
         kafka_bootstrap_servers=kafka_bootstrap,
         app_id=f"vasowatch-test-{unique}",

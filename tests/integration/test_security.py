@@ -16,9 +16,9 @@ import orjson
 import pytest
 
 from stream_app.local_kafka import LocalKafka
-from stream_app.settings import Settings
+from stream_app.settings import Settings, suffixed_topics
 from stream_app.stream.topics import ensure_topics
-from tests.integration.conftest import TOPIC_FIELDS, WorkerProcess, free_port, settings_env
+from tests.integration.conftest import WorkerProcess, free_port, settings_env
 from tests.integration.kafka_io import produce_feed, read_until, run, wait_ready
 from tests.integration.scenario_feed import input_records, key, replayed
 from tests.scenarios.catalogue import FOLDER
@@ -105,7 +105,7 @@ listener.name.ssl.ssl.client.auth=required
 
 def settings_for(secure: SecureBroker, tmp_path: Path, **security: object) -> Settings:
     unique = uuid.uuid4().hex[:10]
-    topics = {f: f"{Settings.model_fields[f].default}.{unique}" for f in TOPIC_FIELDS}
+    topics = suffixed_topics(unique)
     plain = Settings(kafka_bootstrap_servers=secure.plaintext, topic_partitions=2, **topics)  # type: ignore[arg-type]
     asyncio.run(ensure_topics(plain))
     return Settings(
