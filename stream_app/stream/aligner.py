@@ -91,6 +91,11 @@ class Aligner:
         """Per owned topic-partition: wall time of the latest delivery and its offset."""
         return {tp: (at, self._last_offset.get(tp)) for tp, at in self._last_delivery.items()}
 
+    def lowest_held(self, topic: str, partition: int) -> int | None:
+        """The offset of the oldest message held on this topic-partition, if any."""
+        queue = self._queues.get((topic, partition))
+        return queue[0].offset if queue else None
+
     @property
     def held(self) -> int:
         return sum(len(q) for q in self._queues.values())

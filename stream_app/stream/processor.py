@@ -23,6 +23,7 @@ from stream_app.engine.engine import Engine, Step
 from stream_app.engine.lifecycle import Transition
 from stream_app.engine.state import BedState
 from stream_app.metrics import Metrics
+from stream_app.stream.acks import OrderedAcks
 from stream_app.stream.aligner import Aligner, Pending
 from stream_app.stream.beds import BedStore
 from stream_app.stream.blindness import BlindnessWatch
@@ -78,12 +79,12 @@ class BatchProcessor:
         self._lock = asyncio.Lock()
         self._owned: set[int] = set()
         self._blindness = blindness
+        self._ordered_acks = OrderedAcks(aligner, ack)
 
     # -- intake ---------------------------------------------------------------
     async def add_batch(self, events: Sequence[Any]) -> None:
         now = wall_ms()
         pending: list[Any] = []
-        immediate: list[Any] = []
         async with self._lock:
             for event in events:
                 msg = event.message
@@ -106,7 +107,7 @@ class BatchProcessor:
                     )
                 if not decoded.events:
                     self._aligner.seen(msg.topic, msg.partition, msg.offset, now)
-                    immediate.append(event)
+                    self._ordered_acks.wait(msg.topic, msg.partition, msg.offset, event)
                     continue
                 ts = min(e.ts for e in decoded.events)
                 append_ms = int(msg.timestamp * 1000) if msg.timestamp else None
@@ -115,15 +116,15 @@ class BatchProcessor:
                     Pending(msg.topic, msg.partition, msg.offset, ts, item, event), now
                 )
             await self._settle(pending)
-            for event in immediate:
-                await self._ack(event)
             await self._process(self._aligner.release(now, self._caught_up))
+            await self._ordered_acks.release()
         self._metrics.batch_size.observe(len(events))
 
     async def flush(self) -> None:
         """Release messages held for alignment whose wait is over (called on a timer)."""
         async with self._lock:
             await self._process(self._aligner.release(wall_ms(), self._caught_up))
+            await self._ordered_acks.release()
 
     # -- processing -------------------------------------------------------------
     async def _process(self, released: list[Pending]) -> None:
@@ -305,5 +306,6 @@ class BatchProcessor:
             log.info("partitions revoked", extra={"partitions": sorted(partitions)})
             self._owned -= partitions
             self._aligner.revoke(partitions)
+            self._ordered_acks.drop(partitions)
             for bed_id in self._beds.revoke(partitions):
                 self._engine.forget(bed_id)
