@@ -73,11 +73,6 @@ def exported_series_names(registry: CollectorRegistry) -> set[str]:
 
 
 _SECTIONS = (
-    (
-        "vasowatch_faust_",
-        "Faust's own sensor",
-        "Faust's `PrometheusMonitor`, on the same registry.",
-    ),
     ("vasowatch_", "vasowatch", "The domain metrics (`stream_app/metrics.py`)."),
     ("", "Process and Python runtime", "prometheus-client's process, platform and GC collectors."),
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 import faust
-from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 
@@ -107,9 +106,6 @@ def create_app(
         ):
             await processor.add_batch(events)
 
-    # Faust's own sensor (messages, streams, table operations, commits, rebalances) on the
-    # same registry; its labels are topics, partitions, streams and tables, never keys.
-    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "vasowatch_faust"))
     install_web(app, registry)
     app.agent(source, name="process-beds")(process_beds)
     _wire_clock_and_rebalance(app, processor, settings, streams)

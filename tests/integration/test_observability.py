@@ -142,7 +142,6 @@ def test_prometheus_scrapes_the_worker_and_metrics_carry_no_identifiers(
         "vasowatch_last_event_age_seconds{",
         "vasowatch_active_alerts{",
         "vasowatch_oldest_unacknowledged_alert_seconds{",
-        "vasowatch_faust_messages_received_total",
         "process_resident_memory_bytes",
         'vasowatch_dead_letters_total{reason="wrong_type"',
     )
