@@ -23,6 +23,17 @@ LogFormat = Literal["auto", "json", "text"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
+# Every topic the project owns, by setting name.
+TOPIC_FIELDS = (
+    "topic_arterial",
+    "topic_infusions",
+    "topic_observations",
+    "topic_acks",
+    "topic_alerts",
+    "topic_deadletter",
+)
+
+
 class Settings(BaseSettings):
     """Runtime configuration of every vasowatch command."""
 
@@ -103,14 +114,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{server!r} is not host:port")
         return ",".join(servers)
 
-    @field_validator(
-        "topic_arterial",
-        "topic_infusions",
-        "topic_observations",
-        "topic_acks",
-        "topic_alerts",
-        "topic_deadletter",
-    )
+    @field_validator(*TOPIC_FIELDS)
     @classmethod
     def _check_topic(cls, value: str) -> str:
         allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -131,24 +135,7 @@ class Settings(BaseSettings):
     @property
     def all_topics(self) -> tuple[str, ...]:
         """Every topic the project owns and creates with an explicit partition count."""
-        return (
-            self.topic_arterial,
-            self.topic_infusions,
-            self.topic_observations,
-            self.topic_acks,
-            self.topic_alerts,
-            self.topic_deadletter,
-        )
-
-
-TOPIC_FIELDS = (
-    "topic_arterial",
-    "topic_infusions",
-    "topic_observations",
-    "topic_acks",
-    "topic_alerts",
-    "topic_deadletter",
-)
+        return tuple(str(getattr(self, name)) for name in TOPIC_FIELDS)
 
 
 def suffixed_topics(suffix: str) -> dict[str, str]:
