@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from stream_app.domain.events import WIRE_MODELS, Event
+from stream_app.domain.events import WIRE_MODELS, Event, plain_arterial
 
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
@@ -138,6 +138,10 @@ def decode_element(kind: str, element: Any, *, now_ms: int | None = None) -> Eve
     """Validate one JSON value as an event of ``kind``."""
     if not isinstance(element, dict):
         return Rejection("not_object", "element is not a JSON object")
+    if kind == "arterial":
+        sample = plain_arterial(element)
+        if sample is not None and (now_ms is None or sample.ts <= now_ms + FUTURE_TOLERANCE_MS):
+            return sample
     model = WIRE_MODELS[kind]
     try:
         wire = model.model_validate(element)

@@ -8,7 +8,6 @@ weight, or the pack's default weight, flagged as ``weight_assumed``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from stream_app.domain.drugs import VASOPRESSORS, Drug
 from stream_app.domain.events import Event
@@ -34,6 +33,7 @@ class Dose:
 
 
 _NO_DOSE = Dose()
+_DRUGS = {drug.value: drug for drug in Drug}
 
 
 @dataclass(slots=True)
@@ -45,7 +45,7 @@ class Finding:
     severity: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     state: BedState
     pack: RulePack
@@ -55,22 +55,31 @@ class Context:
     # Totals of closed buckets per window, memoised by the engine across evaluations.
     closed_cache: dict[tuple[int, int, int], list[int]] | None = None
     _windows: dict[int, WindowStats] = field(default_factory=dict)
+    _current: list[int] | None = None  # totals of the bucket ``now`` falls in
+    # Derived once per evaluation: every evaluation reads them, and most rules do.
+    weight: tuple[float, bool] = field(init=False)  # (kg, assumed)
+    doses: dict[Drug, Dose] = field(init=False)
+    vasopressors_running: list[Drug] = field(init=False)
+    ne_equivalent: float = field(init=False)  # mcg/kg/min
+
+    def __post_init__(self) -> None:
+        if self.state.weight_kg is not None:
+            self.weight = (self.state.weight_kg, False)
+        else:
+            self.weight = (self.pack.settings.default_weight_kg, True)
+        self.doses = self._doses()
+        self.vasopressors_running = sorted(
+            d for d, dose in self.doses.items() if d in VASOPRESSORS and dose.running
+        )
+        self.ne_equivalent = self._ne_equivalent()
 
     # -- weight and doses -------------------------------------------------
-    @cached_property
-    def weight(self) -> tuple[float, bool]:
-        """(kg, assumed): the bed's latest known weight, else the pack's default."""
-        if self.state.weight_kg is not None:
-            return self.state.weight_kg, False
-        return self.pack.settings.default_weight_kg, True
-
-    @cached_property
-    def doses(self) -> dict[Drug, Dose]:
+    def _doses(self) -> dict[Drug, Dose]:
         totals: dict[Drug, list[float]] = {}
         for pump in self.state.pumps.values():
             if not pump.running or pump.drug is None:
                 continue
-            drug = Drug(pump.drug)
+            drug = _DRUGS[pump.drug]
             weight = pump.weight_kg or self.weight[0]
             total = totals.setdefault(drug, [0.0, 0.0])
             if drug is Drug.VASOPRESSIN:
@@ -90,13 +99,9 @@ class Context:
         dose = self.doses.get(drug)
         return dose is not None and dose.per_min > 0
 
-    @cached_property
-    def vasopressors_running(self) -> list[Drug]:
-        return sorted(d for d in self.doses if d in VASOPRESSORS and self.doses[d].running)
-
-    @cached_property
-    def ne_equivalent(self) -> float:
-        """Norepinephrine-equivalent dose in mcg/kg/min."""
+    def _ne_equivalent(self) -> float:
+        if not self.doses:
+            return 0.0
         w = self.pack.settings.ne_equivalent
         return round(
             self.dose(Drug.NOREPINEPHRINE).per_kg_min
@@ -168,7 +173,12 @@ class Context:
                     if len(self.closed_cache) > 8:
                         self.closed_cache.clear()
                     self.closed_cache[key] = closed
-            stats = window_stats(self.state.buckets, self.now, window_ms, bucket_ms, closed)
+            if self._current is None:
+                last = self.now // bucket_ms
+                self._current = totals(self.state.buckets, last, last)
+            stats = window_stats(
+                self.state.buckets, self.now, window_ms, bucket_ms, closed, self._current
+            )
             self._windows[window_ms] = stats
         return stats
 

@@ -67,6 +67,7 @@ class Engine:
         self.lateness_ms = int(s.lateness_min * MINUTE_MS)
         self.step_ms = int(s.evaluation_step_s * 1000)
         self._thresholds_key = self.thresholds.key
+        self._artifact_limits = s.artifacts
         self._running_keys = [(drug, f"running:{drug.value}") for drug in Drug]
         # Per bed: closed-bucket totals, keyed by (bucket, window, revision). A memo only:
         # results are identical with an empty cache (after a restart, say).
@@ -89,11 +90,15 @@ class Engine:
             )
             return step
         digest = _digest(event)
-        if digest in state.recent:
+        recent = state.recent
+        # Every remembered event is at or before the bed's clock, so a newer one cannot be
+        # a duplicate: in-order input (nearly all of it) skips the scan.
+        if event.ts <= state.clock_ms and digest in recent:
             step.notes.append("duplicate")
             return step
-        state.recent.append(digest)
-        del state.recent[:-MAX_RECENT_DIGESTS]
+        recent.append(digest)
+        if len(recent) > MAX_RECENT_DIGESTS:
+            del recent[: len(recent) - MAX_RECENT_DIGESTS]
         if state.thresholds_key != self._thresholds_key:
             state.buckets.clear()
             state.thresholds_key = self._thresholds_key
@@ -167,7 +172,7 @@ class Engine:
         return True
 
     def _artifact(self, event: ArterialSample) -> str | None:
-        limits = self.pack.settings.artifacts
+        limits = self._artifact_limits
         if not limits.map_min_mmhg <= event.map <= limits.map_max_mmhg:
             return "map_out_of_range"
         if event.sbp is not None and event.dbp is not None:

@@ -70,15 +70,11 @@ def add_sample(
 
 def totals(buckets: dict[int, list[int]], first: int, last: int) -> list[int]:
     """Summed bucket fields over indices first..last, plus the count of filled buckets."""
-    sums = [0, 0, 0, 0, 0, 0, 0]
-    for index in range(first, last + 1):
-        bucket = buckets.get(index)
-        if bucket is None or bucket[N] == 0:
-            continue
-        sums[6] += 1
-        for position in range(6):
-            sums[position] += bucket[position]
-    return sums
+    get = buckets.get
+    filled = [b for i in range(first, last + 1) if (b := get(i)) is not None and b[N]]
+    if not filled:
+        return [0, 0, 0, 0, 0, 0, 0]
+    return [*map(sum, zip(*filled, strict=True)), len(filled)]
 
 
 def window_stats(
@@ -87,6 +83,7 @@ def window_stats(
     window_ms: int,
     bucket_ms: int,
     closed: list[int] | None = None,
+    current: list[int] | None = None,
 ) -> WindowStats:
     """Statistics of the buckets in the trailing window that ends at ``now_ms``.
 
@@ -97,7 +94,8 @@ def window_stats(
     span = max(1, window_ms // bucket_ms)
     if closed is None:
         closed = totals(buckets, last - span + 1, last - 1)
-    current = totals(buckets, last, last)
+    if current is None:
+        current = totals(buckets, last, last)
     n, n_low, n_high, map_sum, n_hr, n_hr_high, filled = (
         a + b for a, b in zip(closed, current, strict=True)
     )

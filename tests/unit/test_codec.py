@@ -190,3 +190,60 @@ def test_wall_clock_future_check_is_optional() -> None:
     """Replay (now_ms=None) does not judge timestamps against the wall clock."""
     future = orjson.dumps({**VALID["arterial"], "ts": int(time.time() * 1000) + 3_600_000})
     assert decode_message("arterial", future).events
+
+
+# -- the plain arterial path must agree with the model wherever it answers ----------------
+
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["b-1", "bed 1", "", "x" * 65, "é", "2026-09-21T10:00:00Z", "70"]),
+    st.lists(st.integers(), max_size=2),
+)
+_ARTERIAL_FIELDS = ("bed_id", "ts", "encounter_id", "map", "sbp", "dbp", "hr")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    base=st.fixed_dictionaries(
+        {
+            "bed_id": st.sampled_from(["b-1", "icu.3:12", "bed 1", "", "x" * 65]),
+            "ts": st.one_of(st.integers(min_value=0, max_value=2**62), st.just(NOW)),
+            "map": st.one_of(st.floats(), st.integers(min_value=-(2**60), max_value=2**60)),
+        }
+    ),
+    extra=st.dictionaries(st.sampled_from(_ARTERIAL_FIELDS + ("kind", "other")), _ANY_VALUE),
+)
+def test_plain_arterial_answers_only_what_the_model_would(
+    base: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    from stream_app.domain.events import ArterialWire, plain_arterial
+
+    element = {**base, **extra}
+    plain = plain_arterial(element)
+    if plain is None:
+        return
+    assert plain == ArterialWire.model_validate(element).to_event()
+    assert all(type(v) is float for v in (plain.map, plain.sbp, plain.dbp, plain.hr) if v)
+
+
+def test_plain_arterial_takes_the_usual_sample_and_refuses_what_needs_a_reason() -> None:
+    from stream_app.domain.codec import Rejection, decode_element
+    from stream_app.domain.events import plain_arterial
+
+    usual = {"bed_id": "b-1", "ts": NOW, "map": 70.5, "hr": 88, "encounter_id": "e-9"}
+    assert plain_arterial(usual) is not None
+    for broken, reason in (
+        ({**usual, "ts": "2026-09-21T10:00:00"}, "no_timezone"),
+        ({**usual, "map": True}, "wrong_type"),
+        ({**usual, "hr": "88"}, "wrong_type"),
+        ({**usual, "bed_id": "bed 1"}, "invalid_value"),
+    ):
+        assert plain_arterial(broken) is None
+        outcome = decode_element("arterial", broken)
+        assert isinstance(outcome, Rejection) and outcome.reason == reason
+    # Still checked against the wall clock when live.
+    future = decode_element("arterial", usual, now_ms=NOW - 3_600_000)
+    assert isinstance(future, Rejection) and future.reason == "future_timestamp"
