@@ -277,7 +277,7 @@ def plain_arterial(element: dict[str, Any]) -> ArterialSample | None:
     A property test holds the two paths to the same answers.
     """
     get = element.get
-    bed_id, ts, map_mmhg = get("bed_id"), get("ts"), get("map")
+    bed_id, ts, map_mmhg = get("bed_id"), get("ts"), get("map")  # map: a number, checked below
     if (
         type(bed_id) is not str
         or type(ts) is not int
@@ -299,7 +299,7 @@ def plain_arterial(element: dict[str, Any]) -> ArterialSample | None:
         bed_id,
         ts,
         encounter_id,
-        float(map_mmhg),
+        float(map_mmhg),  # type: ignore[arg-type]
         None if sbp is None else float(sbp),
         None if dbp is None else float(dbp),
         None if hr is None else float(hr),
