@@ -7,7 +7,6 @@ names resolved). ``docs/schemas/`` is generated from these models.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -277,12 +276,11 @@ def plain_arterial(element: dict[str, Any]) -> ArterialSample | None:
     A property test holds the two paths to the same answers.
     """
     get = element.get
-    bed_id, ts, map_mmhg = get("bed_id"), get("ts"), get("map")  # map: a number, checked below
+    bed_id, ts = get("bed_id"), get("ts")
     if (
         type(bed_id) is not str
         or type(ts) is not int
         or not _EARLIEST_MS <= ts < _LATEST_MS
-        or not _plain_number(map_mmhg)
         or _IDENTIFIER.fullmatch(bed_id) is None
     ):
         return None
@@ -291,23 +289,31 @@ def plain_arterial(element: dict[str, Any]) -> ArterialSample | None:
         type(encounter_id) is not str or _IDENTIFIER.fullmatch(encounter_id) is None
     ):
         return None
-    sbp, dbp, hr = get("sbp"), get("dbp"), get("hr")
-    for value in (sbp, dbp, hr):
-        if value is not None and not _plain_number(value):
-            return None
-    return ArterialSample(
-        bed_id,
-        ts,
-        encounter_id,
-        float(map_mmhg),  # type: ignore[arg-type]
-        None if sbp is None else float(sbp),
-        None if dbp is None else float(dbp),
-        None if hr is None else float(hr),
-    )
+    try:
+        return ArterialSample(
+            bed_id,
+            ts,
+            encounter_id,
+            _finite(get("map", _ABSENT)),
+            None if (sbp := get("sbp")) is None else _finite(sbp),
+            None if (dbp := get("dbp")) is None else _finite(dbp),
+            None if (hr := get("hr")) is None else _finite(hr),
+        )
+    except _NotPlain:
+        return None
 
 
-def _plain_number(value: object) -> bool:
-    kind = type(value)
-    if kind is float:
-        return math.isfinite(value)  # type: ignore[arg-type]
-    return kind is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT  # type: ignore[operator]
+class _NotPlain(Exception):
+    """A number plain_arterial leaves to the model."""
+
+
+_ABSENT = object()
+
+
+def _finite(value: object) -> float:
+    if type(value) is float:
+        if value - value == 0.0:  # inf - inf and nan - nan are nan
+            return value
+    elif type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+        return float(value)
+    raise _NotPlain

@@ -22,7 +22,7 @@ ANY_VASOPRESSOR = "running:any_vasopressor"
 BROKEN_AT, BROKEN_START = "~broken_at", "~broken_start"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per drug per evaluation; nothing mutates one
 class Dose:
     per_min: float = 0.0  # mcg/min, or units/min for vasopressin
     per_kg_min: float = 0.0  # mcg/kg/min (0 for vasopressin)

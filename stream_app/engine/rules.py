@@ -57,18 +57,13 @@ def add_vasopressin(ctx: Context, p: AddVasopressin) -> Finding | None:
     )
     if not eligible:
         return None
-    evidence: dict[str, object] = {
-        "norepinephrine_mcg_min": ne.per_min,
-        "norepinephrine_mcg_kg_min": ne.per_kg_min,
-        **ctx.weight_evidence(),
-    }
     low = ctx.map_low(p.map_low_window_min)
     if low is not None and ctx.ran_throughout(Drug.NOREPINEPHRINE, _min(p.map_low_window_min)):
-        return Finding({**evidence, **map_evidence(low), "trigger": "map_low"})
+        return Finding({**_ne_evidence(ctx), **map_evidence(low), "trigger": "map_low"})
     if dose_met is not None:
         return Finding(
             {
-                **evidence,
+                **_ne_evidence(ctx),
                 "trigger": "ne_dose",
                 "ne_dose_threshold": p.ne_dose_threshold,
                 "ne_dose_unit": p.ne_dose_unit,
@@ -76,6 +71,15 @@ def add_vasopressin(ctx: Context, p: AddVasopressin) -> Finding | None:
             start_ms=dose_met,
         )
     return None
+
+
+def _ne_evidence(ctx: Context) -> dict[str, object]:
+    ne = ctx.dose(Drug.NOREPINEPHRINE)
+    return {
+        "norepinephrine_mcg_min": ne.per_min,
+        "norepinephrine_mcg_kg_min": ne.per_kg_min,
+        **ctx.weight_evidence(),
+    }
 
 
 # -- vasopressin safety -------------------------------------------------------------

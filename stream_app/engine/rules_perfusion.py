@@ -32,18 +32,23 @@ def consider_hydrocortisone(ctx: Context, p: Hydrocortisone) -> Finding | None:
         return None
     window = _min(p.map_low_window_min)
     throughout = [d for d in ctx.vasopressors_running if ctx.ran_throughout(d, window)]
-    evidence: dict[str, object] = {
+    if len(throughout) >= p.min_vasopressors:
+        low = ctx.map_low(p.map_low_window_min)
+        if low is not None:
+            return Finding(
+                {**_load_evidence(ctx), **map_evidence(low), "trigger": "refractory_map"}
+            )
+    if load_met is not None:
+        return Finding({**_load_evidence(ctx), "trigger": "ne_equivalent"}, start_ms=load_met)
+    return None
+
+
+def _load_evidence(ctx: Context) -> dict[str, object]:
+    return {
         "vasopressors": [d.value for d in ctx.vasopressors_running],
         "ne_equivalent_mcg_kg_min": ctx.ne_equivalent,
         **ctx.weight_evidence(),
     }
-    if len(throughout) >= p.min_vasopressors:
-        low = ctx.map_low(p.map_low_window_min)
-        if low is not None:
-            return Finding({**evidence, **map_evidence(low), "trigger": "refractory_map"})
-    if load_met is not None:
-        return Finding({**evidence, "trigger": "ne_equivalent"}, start_ms=load_met)
-    return None
 
 
 class PerfusionParams(Params):
@@ -96,18 +101,17 @@ def _high_load(ctx: Context, p: PerfusionParams) -> bool:
 def consider_dobutamine(ctx: Context, p: PerfusionParams) -> Finding | None:
     if not ctx.vasopressors_running or ctx.running(Drug.DOBUTAMINE) or _high_load(ctx, p):
         return None
+    signs = _hypoperfusion(ctx, p, rising=False)  # cheaper than the windows: asked first
+    if signs is None:
+        return None
     adequate = ctx.map_adequate(p.map_window_min)
     if adequate is None or ctx.map_high(p.map_window_min) is not None:
-        return None
-    signs = _hypoperfusion(ctx, p, rising=False)
-    if signs is None:
         return None
     return Finding({**signs, **map_evidence(adequate), **ctx.weight_evidence()})
 
 
 def excess_vasoconstriction(ctx: Context, p: PerfusionParams) -> Finding | None:
-    high_map = ctx.map_high(p.map_window_min)
-    if not (_high_load(ctx, p) or high_map is not None):
+    if not (_high_load(ctx, p) or ctx.map_high(p.map_window_min) is not None):
         return None
     adequate = ctx.map_adequate(p.map_window_min)
     if adequate is None:

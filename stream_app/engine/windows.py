@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 # Positions in a bucket list.
 N, N_LOW, N_HIGH, MAP_SUM_TENTHS, N_HR, N_HR_HIGH = range(6)
+FILLED = 6  # in totals only: how many buckets held a sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class Thresholds:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: several are built per evaluation, and frozen costs 4x
 class WindowStats:
     """What the valid samples of one trailing window say."""
 
@@ -73,7 +74,7 @@ def totals(buckets: dict[int, list[int]], first: int, last: int) -> list[int]:
     get = buckets.get
     filled = [b for i in range(first, last + 1) if (b := get(i)) is not None and b[N]]
     if not filled:
-        return [0, 0, 0, 0, 0, 0, 0]
+        return [0, 0, 0, 0, 0, 0, 0]  # the six bucket fields, then FILLED
     return [*map(sum, zip(*filled, strict=True)), len(filled)]
 
 
@@ -96,23 +97,25 @@ def window_stats(
         closed = totals(buckets, last - span + 1, last - 1)
     if current is None:
         current = totals(buckets, last, last)
-    n, n_low, n_high, map_sum, n_hr, n_hr_high, filled = (
-        a + b for a, b in zip(closed, current, strict=True)
-    )
+    n = closed[N] + current[N]
+    n_hr = closed[N_HR] + current[N_HR]
+    map_sum = closed[MAP_SUM_TENTHS] + current[MAP_SUM_TENTHS]
     return WindowStats(
         window_ms=window_ms,
         samples=n,
-        coverage=filled / span,
-        fraction_low=n_low / n if n else 0.0,
-        fraction_high=n_high / n if n else 0.0,
+        coverage=(closed[FILLED] + current[FILLED]) / span,
+        fraction_low=(closed[N_LOW] + current[N_LOW]) / n if n else 0.0,
+        fraction_high=(closed[N_HIGH] + current[N_HIGH]) / n if n else 0.0,
         mean_map=round(map_sum / n / 10, 1) if n else None,
         hr_samples=n_hr,
-        fraction_hr_high=n_hr_high / n_hr if n_hr else 0.0,
+        fraction_hr_high=(closed[N_HR_HIGH] + current[N_HR_HIGH]) / n_hr if n_hr else 0.0,
     )
 
 
 def prune(buckets: dict[int, list[int]], oldest_ms: int, bucket_ms: int) -> None:
     """Drop buckets that end before ``oldest_ms``: memory per bed stays bounded."""
     first = oldest_ms // bucket_ms
+    if not buckets or min(buckets) >= first:
+        return
     for index in [i for i in buckets if i < first]:
         del buckets[index]

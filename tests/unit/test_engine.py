@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from stream_app.domain.drugs import Drug
 from stream_app.domain.events import ArterialSample, Observation, PumpUpdate
 from stream_app.engine.engine import Engine
@@ -102,3 +105,71 @@ def test_eviction_after_a_silent_day() -> None:
     state = ENGINE.apply(None, _sample(T0)).state
     assert not ENGINE.evicted(state, T0 + 23 * 3_600_000)
     assert ENGINE.evicted(state, T0 + 25 * 3_600_000)
+
+
+# -- the in-order arterial path gives what the general path gives ----------------------
+_MOVES = st.lists(
+    st.tuples(
+        st.sampled_from(["next", "next", "next", "same", "behind", "far_behind", "pump", "enc"]),
+        st.sampled_from([45.0, 58.0, 64.9, 65.0, 80.0, 90.0, 250.0]),  # 250: an artifact
+        st.integers(min_value=1, max_value=40),  # seconds forward
+    ),
+    min_size=1,
+    max_size=400,
+)
+
+
+def _events(moves: list[tuple[str, float, int]]) -> list[ArterialSample | PumpUpdate]:
+    ts, encounter = T0, "e1"
+    out: list[ArterialSample | PumpUpdate] = []
+    for move, value, seconds in moves:
+        if move == "next":
+            ts += seconds * 1000
+        elif move == "behind":
+            ts_event = ts - seconds * 1000
+            out.append(ArterialSample("b1", ts_event, encounter, value, None, None, 95.0))
+            continue
+        elif move == "far_behind":
+            out.append(ArterialSample("b1", ts - 3 * 3600_000, encounter, value, None, None, None))
+            continue
+        elif move == "pump":
+            out.append(
+                PumpUpdate(
+                    "b1",
+                    ts,
+                    encounter,
+                    "p1",
+                    Drug.NOREPINEPHRINE,
+                    True,
+                    seconds,
+                    False,
+                    None,
+                    "central",
+                )
+            )
+            continue
+        elif move == "enc":
+            encounter = f"e{seconds}"
+        out.append(
+            ArterialSample(
+                "b1", ts, encounter if seconds % 2 else None, value, None, None, 95.0 + seconds
+            )
+        )
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(_MOVES)
+def test_in_order_path_matches_general_path(moves: list[tuple[str, float, int]]) -> None:
+    general = Engine(ENGINE.pack)
+    general.in_order_path = False
+    results = []
+    for engine in (ENGINE, general):
+        state, steps = None, []
+        for event in _events(moves):
+            step = engine.apply(state, event)
+            state = step.state
+            steps.append((step.transitions, step.notes, step.rejection))
+        assert state is not None
+        results.append((steps, state.to_bytes()))
+    assert results[0] == results[1]
