@@ -125,6 +125,9 @@ class Context:
         minute, as a bag or order change is charted) keeps its original start.
         """
         since = self.state.since
+        started = since.get(name)
+        if condition and started is not None:  # still holding (a break marker never coexists)
+            return started + hold_ms if self.now >= started + hold_ms else None
         broken_at = since.get(name + BROKEN_AT)
         if not condition:
             started = since.pop(name, None)

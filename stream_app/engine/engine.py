@@ -282,7 +282,9 @@ class Engine:
 
     # -- evaluation ---------------------------------------------------------
     def _context(self, state: BedState, event: Event | None) -> Context:
-        cache = self._closed.setdefault(state.bed_id, {})
+        cache = self._closed.get(state.bed_id)
+        if cache is None:
+            cache = self._closed[state.bed_id] = {}
         return Context(state, self.pack, state.clock_ms, event, self.thresholds, cache)
 
     def _evaluate(self, state: BedState, event: Event) -> list[Transition]:
