@@ -99,7 +99,8 @@ def section(result: dict[str, Any]) -> str:
     rec = result["recovery"]
     lines += ["", f"Recovery after `kill -9`: {rec['beds']:,} beds; the new worker was ready in "
               f"{rec['ready_s']} s and held every bed again after {rec['all_beds_s']} s.", "",
-              f"Offline replay engine: {result['replay_events_per_s']:,} events/s on one core.", ""]  # fmt: skip
+              f"Offline replay engine: {result.get('replay_events', 0):,} events in {result.get('replay_seconds')} s, "
+              f"{result['replay_events_per_s']:,} events/s on one core.", ""]  # fmt: skip
     p99 = result["latency_ms"].get("5000", {}).get("p99")
     worst_bytes = max(b["rss"] for b in result["bytes_per_bed"].values())
     lines += ["### Targets", "", "| target | measured | verdict |", "|---|---|---|",
@@ -107,7 +108,7 @@ def section(result: dict[str, Any]) -> str:
               f"| p99 at 5,000 events/s at most 250 ms | {p99} ms | {_verdict(p99, TARGETS['p99_at_5000'], False)} |",
               f"| at most 20 KB per bed | {worst_bytes:,} B | {_verdict(worst_bytes, TARGETS['bytes_per_bed'], False)} |",
               f"| 10,000 beds recovered within 30 s | {result.get('recovery_s_10k_beds')} s | {_verdict(result.get('recovery_s_10k_beds'), TARGETS['recovery_s_10k_beds'], False)} |",
-              f"| replay at least 100,000 events/s | {result['replay_events_per_s']:,} | {_verdict(result['replay_events_per_s'], TARGETS['replay_events_per_s'], True)} |",
+              f"| replay at least 100,000 events/s (1M in under 10 s) | {result['replay_events_per_s']:,} | {_verdict(result['replay_events_per_s'], TARGETS['replay_events_per_s'], True)} |",
               "", f"Regression check against the previous run: {result['regression'] or 'none'}.", END]  # fmt: skip
     return "\n".join(lines)
 
