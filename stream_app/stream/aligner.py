@@ -101,7 +101,10 @@ class Aligner:
         return sum(len(q) for q in self._queues.values())
 
     def release(
-        self, now_ms: int, caught_up: Callable[[str, int, int | None, int], bool]
+        self,
+        now_ms: int,
+        caught_up: Callable[[str, int, int | None, int], bool],
+        unread: Callable[[str, int, int | None], int | None] | None = None,
     ) -> list[Pending]:
         """Messages that may be processed now, in event-time order per partition.
 
@@ -109,6 +112,13 @@ class Aligner:
         broker, as last heard from after ``fresh_after_ms``, had nothing newer for
         that topic-partition than ``last_offset``. Freshness matters: a pump change
         appended just before a sample may be missing from an older fetch.
+
+        ``unread(topic, partition, last_offset)`` gives how many messages the broker
+        holds after ``last_offset`` (None: not known). The idle limit is a last resort
+        for not knowing: a topic the broker is known to hold unread data for is waited
+        for however long its fetch takes (up to ``max_held``). Without that, a backlog
+        whose fetches reach one topic seconds after its siblings had its samples
+        applied after later pump changes, and dead-lettered as late.
         """
         released: list[Pending] = []
         partitions = {p for _, p in self._queues}
@@ -133,6 +143,8 @@ class Aligner:
                         )
                         idle = now_ms - quiet_since >= self.idle_ms
                         last = self._last_offset.get(tp)
+                        if idle and unread is not None:
+                            idle = not unread(topic, partition, last)
                         if not idle and not caught_up(
                             topic, partition, last, candidate.received_ms
                         ):

@@ -117,14 +117,14 @@ class BatchProcessor:
                     Pending(msg.topic, msg.partition, msg.offset, ts, item, event), now
                 )
             await self._settle(pending)
-            await self._process(self._aligner.release(now, self._caught_up))
+            await self._process(self._aligner.release(now, self._caught_up, self._lag))
             await self._ordered_acks.release()
         self._metrics.batch_size.observe(len(events))
 
     async def flush(self) -> None:
         """Release messages held for alignment whose wait is over (called on a timer)."""
         async with self._lock:
-            await self._process(self._aligner.release(wall_ms(), self._caught_up))
+            await self._process(self._aligner.release(wall_ms(), self._caught_up, self._lag))
             await self._ordered_acks.release()
 
     # -- processing -------------------------------------------------------------

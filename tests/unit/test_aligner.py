@@ -114,3 +114,22 @@ def test_messages_with_nothing_to_apply_are_acknowledged_after_older_held_ones()
         assert "given away" not in acked
 
     asyncio.run(scenario())
+
+
+def test_idle_limit_does_not_apply_to_a_topic_with_known_unread_data() -> None:
+    """A backlog fetched one topic at a time: the broker is known to hold arterial
+    samples not yet received, so pump changes wait for them past the idle limit."""
+    aligner = Aligner(TOPICS, idle_ms=1_000)
+    aligner.assign([0], 0)
+    aligner.add(_item("infusions", 0, 300_000), 100)
+    backlog: dict[str, int | None] = {"arterial": 500}
+
+    def unread(topic: str, partition: int, last: int | None) -> int | None:
+        return backlog.get(topic, 0)
+
+    assert aligner.release(60_000, _never, unread) == []  # a minute: still waiting
+    backlog["arterial"] = None  # not known: the idle rule again
+    assert len(aligner.release(60_000, _never, unread)) == 1
+    aligner.add(_item("infusions", 1, 400_000), 60_000)
+    backlog["arterial"] = 0  # known to hold nothing more: idle as before
+    assert len(aligner.release(62_000, _never, unread)) == 1
