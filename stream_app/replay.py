@@ -68,10 +68,10 @@ class Replayer:
             return (), "invalid_value: kind must be arterial, infusion, observation, ack or tick"
         else:
             outcome = decode_element(str(kind), record)
-        if type(outcome) is Rejection:
+        if isinstance(outcome, Rejection):
             return (), f"{outcome.reason}: {outcome.detail}"
         beds = self.beds
-        step = self.engine.apply(beds.get(outcome.bed_id), outcome)  # type: ignore[union-attr,arg-type]
+        step = self.engine.apply(beds.get(outcome.bed_id), outcome)
         beds[step.state.bed_id] = step.state
         if step.rejection is not None:
             return (step,), f"{step.rejection.reason}: {step.rejection.detail}"
