@@ -18,7 +18,7 @@ from typing import IO
 import orjson
 
 from stream_app.domain.codec import Rejection, decode_element
-from stream_app.domain.events import WIRE_MODELS, parse_event_time, plain_arterial
+from stream_app.domain.events import WIRE_MODELS, parse_event_time
 from stream_app.engine.alerts import render_alert
 from stream_app.engine.engine import Engine, Step
 from stream_app.engine.state import BedState
@@ -55,7 +55,7 @@ class Replayer:
             return (), "not_object: a record is a JSON object"
         kind = record.get("kind")
         if kind == "arterial":  # nearly every record: the shortest way through
-            outcome = plain_arterial(record) or decode_element(kind, record)
+            outcome = decode_element(kind, record)  # takes plain_arterial's path first
         elif kind == "comment":  # scenario files explain themselves to their readers
             return (), None
         elif kind == "tick":

@@ -261,7 +261,6 @@ class Acknowledgement:
 Event = ArterialSample | PumpUpdate | Observation | Acknowledgement
 
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN[1:-1])
-_NUMBER = (float, int)
 _MAX_EXACT_INT = 2**53
 
 

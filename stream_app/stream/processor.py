@@ -161,9 +161,8 @@ class BatchProcessor:
                 # Applied before a crash, committed after: the state already holds it.
                 self._metrics.event_notes.labels("already_applied").inc()
                 continue
-            apply = self._engine.apply
             for event in message.decoded.events:
-                step = apply(state, event)
+                step = self._engine.apply(state, event)
                 state = step.state
                 if step.transitions or step.notes or step.rejection is not None:
                     pending.extend(await self._outcome(step, item, message, event))
