@@ -113,6 +113,7 @@ class Engine:
             del recent[: len(recent) - MAX_RECENT_DIGESTS]
         if state.thresholds_key != self._thresholds_key:
             state.buckets.clear()
+            state.buckets_revision += 1
             state.thresholds_key = self._thresholds_key
         if state.clock_ms and event.ts < state.clock_ms - self.lateness_ms:
             step.notes.append("late")

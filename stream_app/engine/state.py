@@ -53,8 +53,9 @@ class BedState:
     evaluated_ms: int = 0  # event time of the last rule evaluation
     thresholds_key: str = ""
     buckets: dict[int, list[int]] = field(default_factory=dict)
-    # Raised whenever a sample lands in a bucket older than the newest one, so cached
-    # totals of closed buckets are never reused after they changed.
+    # Raised whenever a sample lands in a bucket older than the newest one, or the
+    # buckets are emptied, so cached totals of closed buckets are never reused after
+    # they changed.
     buckets_revision: int = 0
     first_arterial_ms: int | None = None  # first valid sample this encounter
     last_arterial_ms: int | None = None  # newest valid sample this encounter
@@ -97,11 +98,16 @@ class BedState:
         return cls(**data)
 
     def fresh_encounter(self, encounter_id: str | None) -> BedState:
-        """A clean state for a new encounter on this bed (keeps only the bed's identity)."""
+        """A clean state for a new encounter on this bed (keeps only the bed's identity).
+
+        The buckets revision moves on rather than restarting: window totals memoised
+        for the old buckets must never match the new ones.
+        """
         return BedState(
             bed_id=self.bed_id,
             encounter_id=encounter_id,
             clock_ms=self.clock_ms,
+            buckets_revision=self.buckets_revision + 1,
             offsets=self.offsets,
         )
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stream_app.domain.drugs import Drug
-from stream_app.domain.events import ArterialSample, Observation, PumpUpdate
+from stream_app.domain.events import ArterialSample, Event, Observation, PumpUpdate
 from stream_app.engine.engine import Engine
 from stream_app.engine.registry import load_rule_pack
 from stream_app.engine.state import BedState
@@ -173,3 +173,33 @@ def test_in_order_path_matches_general_path(moves: list[tuple[str, float, int]])
         assert state is not None
         results.append((steps, state.to_bytes()))
     assert results[0] == results[1]
+
+
+def test_new_encounter_starts_with_empty_windows() -> None:
+    """A new patient in the bed is judged on their own samples only: supranormal MAP of
+    the previous encounter must not carry over, even within the same 30 s bucket (the
+    engine memoises window totals per bed, and the memo must not outlive the buckets)."""
+    engine = Engine(load_rule_pack(PROJECT_ROOT / "rules"))
+
+    def event(kind: str, ts: int, encounter: str, value: float = 0.0) -> Event:
+        if kind == "pump":
+            return PumpUpdate(
+                "b1", ts, encounter, "p1", Drug.NOREPINEPHRINE, True, 8.0, False, None, "central"
+            )
+        return ArterialSample("b1", ts, encounter, value, None, None, None)
+
+    state = engine.apply(None, event("pump", T0, "enc-1")).state
+    fired = []
+    for second in range(0, 20 * 60 + 5):  # supranormal for 20 min, ending mid-bucket
+        step = engine.apply(state, event("map", T0 + second * 1000, "enc-1", 95.0))
+        state = step.state
+        fired += [(t.encounter_id, t.rule_id, t.status) for t in step.transitions]
+    assert ("enc-1", "supranormal_map", "firing") in fired
+    ts = state.clock_ms + 1000
+    fired.clear()
+    for offset, kind in enumerate(["pump", "map", "map", "map"]):
+        step = engine.apply(state, event(kind, ts + offset * 10_000, "enc-2", 70.0))
+        state = step.state
+        fired += [(t.encounter_id, t.rule_id, t.status) for t in step.transitions]
+    assert ("enc-1", "supranormal_map", "resolved") in fired
+    assert not [f for f in fired if f[0] == "enc-2"]
