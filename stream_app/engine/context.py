@@ -13,7 +13,7 @@ from stream_app.domain.drugs import VASOPRESSORS, Drug
 from stream_app.domain.events import Event
 from stream_app.engine.pack import RulePack
 from stream_app.engine.state import BedState
-from stream_app.engine.windows import Thresholds, WindowStats, totals, window_stats
+from stream_app.engine.windows import Thresholds, WindowStats, slide, totals, window_stats
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -52,8 +52,9 @@ class Context:
     now: int
     event: Event | None
     thresholds: Thresholds
-    # Totals of closed buckets per window, memoised by the engine across evaluations.
-    closed_cache: dict[tuple[int, int, int], list[int]] | None = None
+    # Totals of closed buckets per window, memoised by the engine across evaluations:
+    # window ms -> (newest bucket index, buckets revision, totals before that bucket).
+    closed_cache: dict[int, tuple[int, int, list[int]]] | None = None
     _windows: dict[int, WindowStats] = field(default_factory=dict)
     _current: list[int] | None = None  # totals of the bucket ``now`` falls in
     # Derived once per evaluation: every evaluation reads them, and most rules do.
@@ -164,26 +165,39 @@ class Context:
         window_ms = int(minutes * MINUTE_MS)
         stats = self._windows.get(window_ms)
         if stats is None:
-            bucket_ms = self.thresholds.bucket_ms
-            closed = None
-            if self.closed_cache is not None:
-                last = self.now // bucket_ms
-                key = (last, window_ms, self.state.buckets_revision)
-                closed = self.closed_cache.get(key)
-                if closed is None:
-                    span = max(1, window_ms // bucket_ms)
-                    closed = totals(self.state.buckets, last - span + 1, last - 1)
-                    if len(self.closed_cache) > 8:
-                        self.closed_cache.clear()
-                    self.closed_cache[key] = closed
+            buckets, bucket_ms = self.state.buckets, self.thresholds.bucket_ms
+            last = self.now // bucket_ms
             if self._current is None:
-                last = self.now // bucket_ms
-                self._current = totals(self.state.buckets, last, last)
-            stats = window_stats(
-                self.state.buckets, self.now, window_ms, bucket_ms, closed, self._current
-            )
+                self._current = totals(buckets, last, last)
+            closed = None if self.closed_cache is None else self._closed(window_ms, last)
+            stats = window_stats(buckets, self.now, window_ms, bucket_ms, closed, self._current)
             self._windows[window_ms] = stats
         return stats
+
+    def _closed(self, window_ms: int, last: int) -> list[int]:
+        """Totals of the window's buckets before bucket ``last``, from the memo when it can.
+
+        When event time entered the next bucket since the memo was made, the window slid
+        by one bucket: add the one that closed, drop the one that left (integer sums, so
+        exactly what summing them all again gives). The bucket that left is still kept,
+        since buckets are pruned only past the longest window. Any sample that landed in
+        an older bucket raised the revision, and then everything is summed again.
+        """
+        cache = self.closed_cache
+        assert cache is not None
+        buckets, revision = self.state.buckets, self.state.buckets_revision
+        span = max(1, window_ms // self.thresholds.bucket_ms)
+        memo = cache.get(window_ms)
+        if memo is not None and memo[1] == revision:
+            if memo[0] == last:
+                return memo[2]
+            if memo[0] == last - 1:
+                closed = slide(buckets, memo[2], last - 1, last - span)
+                cache[window_ms] = (last, revision, closed)
+                return closed
+        closed = totals(buckets, last - span + 1, last - 1)
+        cache[window_ms] = (last, revision, closed)
+        return closed
 
     def map_low(self, minutes: float) -> WindowStats | None:
         """The window's stats when MAP was mostly below target over it, with enough data."""

@@ -72,9 +72,9 @@ class Engine:
         self._artifact_limits = s.artifacts
         self._bucket_ms = self.thresholds.bucket_ms
         self._running_keys = [(drug, f"running:{drug.value}") for drug in Drug]
-        # Per bed: closed-bucket totals, keyed by (bucket, window, revision). A memo only:
+        # Per bed: closed-bucket totals per window (see ``Context._closed``). A memo only:
         # results are identical with an empty cache (after a restart, say).
-        self._closed: dict[str, dict[tuple[int, int, int], list[int]]] = {}
+        self._closed: dict[str, dict[int, tuple[int, int, list[int]]]] = {}
 
     # -- events -------------------------------------------------------------
     def apply(self, state: BedState | None, event: Event) -> Step:

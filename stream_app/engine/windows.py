@@ -78,6 +78,25 @@ def totals(buckets: dict[int, list[int]], first: int, last: int) -> list[int]:
     return [*map(sum, zip(*filled, strict=True)), len(filled)]
 
 
+def slide(
+    buckets: dict[int, list[int]], closed: list[int], entering: int, leaving: int
+) -> list[int]:
+    """``closed`` (totals as ``totals`` gives them) with bucket ``entering`` added and
+    bucket ``leaving`` taken out; the two are the same bucket when the span is one."""
+    out = closed.copy()
+    bucket = buckets.get(entering)
+    if bucket is not None and bucket[N]:
+        for i, value in enumerate(bucket):
+            out[i] += value
+        out[FILLED] += 1
+    bucket = buckets.get(leaving)
+    if bucket is not None and bucket[N]:
+        for i, value in enumerate(bucket):
+            out[i] -= value
+        out[FILLED] -= 1
+    return out
+
+
 def window_stats(
     buckets: dict[int, list[int]],
     now_ms: int,
