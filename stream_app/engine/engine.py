@@ -21,7 +21,7 @@ from stream_app.domain.events import (
     PumpUpdate,
 )
 from stream_app.engine import lifecycle
-from stream_app.engine.context import ANY_VASOPRESSOR, HOUR_MS, MINUTE_MS, Context
+from stream_app.engine.context import ANY_VASOPRESSOR, BROKEN_AT, HOUR_MS, MINUTE_MS, Context
 from stream_app.engine.lifecycle import Transition
 from stream_app.engine.pack import RulePack
 from stream_app.engine.registry import RULES
@@ -49,6 +49,7 @@ class Step:
 
 class Engine:
     in_order_path = True  # tests turn it off to compare with the general path
+    skip_idle_rules = True  # likewise (see ``RuleDef.needs``)
 
     def __init__(self, pack: RulePack, rules: tuple[RuleDef, ...] = RULES) -> None:
         self.pack = pack
@@ -57,6 +58,10 @@ class Engine:
             s.map.target_mmhg, s.map.supranormal_mmhg, s.heart_rate_high_bpm, s.map.bucket_s * 1000
         )
         self._rules = [(r, pack.rules[r.rule_id]) for r in rules if pack.rule(r.rule_id)]
+        self._gated = [
+            (rule, spec, rule.needs, [k for t in rule.timers for k in (t, t + BROKEN_AT)])
+            for rule, spec in self._rules
+        ]
         self._time_only = [(r, spec) for r, spec in self._rules if r.time_only]
         windows = [
             v
@@ -71,7 +76,9 @@ class Engine:
         self._thresholds_key = self.thresholds.key
         self._artifact_limits = s.artifacts
         self._bucket_ms = self.thresholds.bucket_ms
-        self._running_keys = [(drug, f"running:{drug.value}") for drug in Drug]
+        self._running_keys = [
+            (drug, f"running:{drug.value}", f"running:{drug.value}{BROKEN_AT}") for drug in Drug
+        ]
         # Per bed: closed-bucket totals per window (see ``Context._closed``). A memo only:
         # results are identical with an empty cache (after a restart, say).
         self._closed: dict[str, dict[int, tuple[int, int, list[int]]]] = {}
@@ -289,16 +296,31 @@ class Engine:
         return Context(state, self.pack, state.clock_ms, event, self.thresholds, cache)
 
     def _evaluate(self, state: BedState, event: Event) -> list[Transition]:
+        oldest = state.clock_ms - self.retention_ms
+        # Nothing older than the previous evaluation's oldest bucket can have arrived
+        # since (it would have been late), so pruning waits for that bucket to move on.
+        if oldest // self._bucket_ms != (state.evaluated_ms - self.retention_ms) // self._bucket_ms:
+            prune(state.buckets, oldest, self._bucket_ms)
         state.evaluated_ms = state.clock_ms
-        prune(state.buckets, state.clock_ms - self.retention_ms, self._bucket_ms)
         ctx = self._context(state, event)
-        held, running = ctx.held, ctx.running
-        for drug, key in self._running_keys:
-            held(key, running(drug), 0)
+        held, running, since = ctx.held, ctx.running, state.since
+        for drug, key, broken_key in self._running_keys:
+            # A drug that is not running, with no timer and no break to remember, is
+            # what held() would leave unchanged: most of the drugs, most of the time.
+            if key in since or broken_key in since or running(drug):
+                held(key, running(drug), 0)
         held(ANY_VASOPRESSOR, bool(ctx.vasopressors_running), 0)
         transitions: list[Transition] = []
-        episodes = state.episodes
-        for rule, spec in self._rules:
+        episodes, doses, skip_idle = state.episodes, ctx.doses, self.skip_idle_rules
+        for rule, spec, needs, timers in self._gated:
+            if (
+                needs
+                and skip_idle
+                and not all(drug in doses for drug in needs)
+                and rule.rule_id not in episodes
+                and not any(key in since for key in timers)
+            ):
+                continue
             finding = rule.evaluate(ctx, spec.params)
             if finding is None and rule.rule_id not in episodes:
                 continue  # quiet and nothing open: the lifecycle has nothing to do

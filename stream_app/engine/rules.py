@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from stream_app.domain.drugs import Drug
 from stream_app.domain.events import Observation
@@ -21,6 +21,10 @@ from stream_app.engine.context import MINUTE_MS, Context, Finding, map_evidence
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# A dose limit below zero would be met with the drug not running at all.
+DoseLimit = Annotated[float, Field(ge=0)]
 
 
 RuleFn = Callable[[Context, Any], Finding | None]
@@ -34,6 +38,13 @@ class RuleDef:
     # Time-only rules depend on pump and observation state and elapsed time, not on
     # arterial windows, so clock ticks may evaluate them (a silent bed still alerts).
     time_only: bool = False
+    # Drugs that must all be running for the rule to find anything, and the names of
+    # its ``Context.held`` timers. Without them, no open episode and no timer running
+    # or remembering a break, the rule would return None and change nothing, so the
+    # engine need not call it: most beds run norepinephrine alone, and most rules are
+    # about the other drugs. A property test holds skipping to evaluating.
+    needs: tuple[Drug, ...] = ()
+    timers: tuple[str, ...] = ()
 
 
 def _min(minutes: float) -> int:
@@ -43,7 +54,7 @@ def _min(minutes: float) -> int:
 # -- add_vasopressin ----------------------------------------------------------------
 class AddVasopressin(Params):
     map_low_window_min: float = 10
-    ne_dose_threshold: float = 15
+    ne_dose_threshold: DoseLimit = 15
     ne_dose_unit: str = "mcg/min"  # or "mcg/kg/min" (SSC 2021: 0.25-0.5)
     ne_dose_hold_min: float = 2
 
@@ -96,8 +107,8 @@ def vasopressin_monotherapy(ctx: Context, p: HoldParams) -> Finding | None:
 
 
 class CeilingParams(Params):
-    ceiling: float
-    tolerance: float = 0.001
+    ceiling: DoseLimit
+    tolerance: DoseLimit = 0.001
     hold_min: float = 1
 
 
@@ -159,7 +170,7 @@ def epinephrine_titration(ctx: Context, p: TitrationParams) -> Finding | None:
 
 
 class DoseRangeParams(Params):
-    max_mcg_kg_min: float = 2
+    max_mcg_kg_min: DoseLimit = 2
     hold_min: float = 1
 
 

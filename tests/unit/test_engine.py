@@ -203,3 +203,54 @@ def test_new_encounter_starts_with_empty_windows() -> None:
         fired += [(t.encounter_id, t.rule_id, t.status) for t in step.transitions]
     assert ("enc-1", "supranormal_map", "resolved") in fired
     assert not [f for f in fired if f[0] == "enc-2"]
+
+
+# -- skipping rules whose drugs are not running changes nothing ------------------------
+_DRUG_MOVES = st.lists(
+    st.tuples(
+        st.sampled_from(["sample", "sample", "sample", "pump", "stop", "lactate", "fluid"]),
+        st.sampled_from(list(Drug)),
+        st.sampled_from([0.02, 0.05, 1.0, 2.5, 5.0, 20.0]),
+        st.integers(min_value=1, max_value=60),  # seconds forward
+    ),
+    min_size=20,
+    max_size=200,
+)
+
+
+def _drug_events(moves: list[tuple[str, Drug, float, int]]) -> list[Event]:
+    ts, out = T0, []
+    for move, drug, amount, seconds in moves:
+        ts += seconds * 1000
+        if move == "sample":
+            out.append(ArterialSample("b1", ts, "e1", 40.0 + seconds, None, None, 90 + seconds))
+        elif move in ("pump", "stop"):
+            running = move == "pump"
+            pump = f"p-{drug.value}-{seconds % 4 == 0}"  # now and then a second pump
+            out.append(
+                PumpUpdate("b1", ts, "e1", pump, drug, running, amount, amount < 3, None, None)
+            )
+        elif move == "lactate":
+            out.append(Observation("b1", ts, "e1", "lactate", amount, None))
+        else:
+            out.append(Observation("b1", ts, "e1", "fluid_bolus", 500.0, None))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(_DRUG_MOVES)
+def test_skipping_idle_rules_matches_evaluating_them(
+    moves: list[tuple[str, Drug, float, int]],
+) -> None:
+    every_rule = Engine(ENGINE.pack)
+    every_rule.skip_idle_rules = False
+    results = []
+    for engine in (Engine(ENGINE.pack), every_rule):
+        state, steps = None, []
+        for event in _drug_events(moves):
+            step = engine.apply(state, event)
+            state = step.state
+            steps.append((step.transitions, step.notes))
+        assert state is not None
+        results.append((steps, state.to_bytes()))
+    assert results[0] == results[1]

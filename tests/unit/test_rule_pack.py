@@ -54,6 +54,11 @@ def test_shipped_pack_is_valid_and_complete() -> None:
             {"params__ne_dose_threshold": "a lot"},
             ["add_vasopressin", "ne_dose_threshold"],
         ),
+        (
+            "vasopressin_above_ceiling.yaml",
+            {"params__ceiling": -0.01},
+            ["vasopressin_above_ceiling", "ceiling"],
+        ),
         ("dopamine_use.yaml", {"severity": "critical"}, ["dopamine_use", "severity"]),
         ("supranormal_map.yaml", {"colour": "red"}, ["supranormal_map", "colour"]),
         ("_pack.yaml", {"map__target_mmhg": 20}, ["_pack.yaml", "target_mmhg"]),
