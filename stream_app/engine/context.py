@@ -101,17 +101,23 @@ class Context:
         return dose is not None and dose.per_min > 0
 
     def _ne_equivalent(self) -> float:
-        if not self.doses:
+        doses = self.doses
+        if not doses:
             return 0.0
         w = self.pack.settings.ne_equivalent
-        return round(
-            self.dose(Drug.NOREPINEPHRINE).per_kg_min
-            + w.epinephrine * self.dose(Drug.EPINEPHRINE).per_kg_min
-            + w.phenylephrine * self.dose(Drug.PHENYLEPHRINE).per_kg_min
-            + w.dopamine * self.dose(Drug.DOPAMINE).per_kg_min
-            + w.vasopressin_per_unit_min * self.dose(Drug.VASOPRESSIN).per_min,
-            4,
-        )
+        # Summed in this fixed order; a drug not running adds exactly nothing.
+        total = 0.0
+        if (dose := doses.get(Drug.NOREPINEPHRINE)) is not None:
+            total += dose.per_kg_min
+        if (dose := doses.get(Drug.EPINEPHRINE)) is not None:
+            total += w.epinephrine * dose.per_kg_min
+        if (dose := doses.get(Drug.PHENYLEPHRINE)) is not None:
+            total += w.phenylephrine * dose.per_kg_min
+        if (dose := doses.get(Drug.DOPAMINE)) is not None:
+            total += w.dopamine * dose.per_kg_min
+        if (dose := doses.get(Drug.VASOPRESSIN)) is not None:
+            total += w.vasopressin_per_unit_min * dose.per_min
+        return round(total, 4)
 
     def weight_evidence(self) -> dict[str, object]:
         kg, assumed = self.weight

@@ -59,7 +59,12 @@ class Engine:
         )
         self._rules = [(r, pack.rules[r.rule_id]) for r in rules if pack.rule(r.rule_id)]
         self._gated = [
-            (rule, spec, rule.needs, [k for t in rule.timers for k in (t, t + BROKEN_AT)])
+            (
+                rule,
+                spec,
+                frozenset(rule.needs),
+                frozenset(k for t in rule.timers for k in (t, t + BROKEN_AT)),
+            )
             for rule, spec in self._rules
         ]
         self._time_only = [(r, spec) for r, spec in self._rules if r.time_only]
@@ -316,9 +321,9 @@ class Engine:
             if (
                 needs
                 and skip_idle
-                and not all(drug in doses for drug in needs)
+                and not needs <= doses.keys()
                 and rule.rule_id not in episodes
-                and not any(key in since for key in timers)
+                and since.keys().isdisjoint(timers)
             ):
                 continue
             finding = rule.evaluate(ctx, spec.params)

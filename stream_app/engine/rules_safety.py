@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stream_app.domain.drugs import Drug
+from stream_app.domain.drugs import VASOPRESSORS, Drug
 from stream_app.engine.context import Context, Finding, map_evidence
 from stream_app.engine.rules import HoldParams, Params, _min
 
@@ -105,17 +105,7 @@ def peripheral_vasopressor(ctx: Context, p: PeripheralParams) -> Finding | None:
         {
             pump.drug
             for pump in ctx.state.pumps.values()
-            if pump.running
-            and pump.route == "peripheral"
-            and pump.drug is not None
-            and Drug(pump.drug)
-            in {
-                Drug.NOREPINEPHRINE,
-                Drug.VASOPRESSIN,
-                Drug.EPINEPHRINE,
-                Drug.PHENYLEPHRINE,
-                Drug.DOPAMINE,
-            }
+            if pump.running and pump.route == "peripheral" and pump.drug in VASOPRESSORS
         }
     )
     met = ctx.held("peripheral_vasopressor", bool(peripheral), _min(p.hold_h * 60))

@@ -119,15 +119,15 @@ def window_stats(
     n = closed[N] + current[N]
     n_hr = closed[N_HR] + current[N_HR]
     map_sum = closed[MAP_SUM_TENTHS] + current[MAP_SUM_TENTHS]
-    return WindowStats(
-        window_ms=window_ms,
-        samples=n,
-        coverage=(closed[FILLED] + current[FILLED]) / span,
-        fraction_low=(closed[N_LOW] + current[N_LOW]) / n if n else 0.0,
-        fraction_high=(closed[N_HIGH] + current[N_HIGH]) / n if n else 0.0,
-        mean_map=round(map_sum / n / 10, 1) if n else None,
-        hr_samples=n_hr,
-        fraction_hr_high=(closed[N_HR_HIGH] + current[N_HR_HIGH]) / n_hr if n_hr else 0.0,
+    return WindowStats(  # positional: built several times per evaluation
+        window_ms,
+        n,
+        (closed[FILLED] + current[FILLED]) / span,  # coverage
+        (closed[N_LOW] + current[N_LOW]) / n if n else 0.0,  # fraction_low
+        (closed[N_HIGH] + current[N_HIGH]) / n if n else 0.0,  # fraction_high
+        round(map_sum / n / 10, 1) if n else None,  # mean_map
+        n_hr,
+        (closed[N_HR_HIGH] + current[N_HR_HIGH]) / n_hr if n_hr else 0.0,  # fraction_hr_high
     )
 
 
