@@ -15,6 +15,7 @@ from stream_app.logging_setup import configure_logging, logging_config
 from stream_app.settings import Settings
 from stream_app.stream.app import create_app
 from stream_app.stream.audit import previous_rulepack_version
+from stream_app.stream.diagnostics import task_stacks
 from stream_app.stream.topics import ensure_topics
 
 log = logging.getLogger("vasowatch.worker")
@@ -45,7 +46,7 @@ def run_worker(settings: Settings) -> int:
             f"{settings.broker_timeout_s:.0f}s"
         ) from None
     _audit_rulepack(loop, settings, pack.version)
-    worker = faust.Worker(
+    worker = DiagnosableWorker(
         app,
         loop=loop,
         loglevel=settings.log_level,
@@ -57,6 +58,16 @@ def run_worker(settings: Settings) -> int:
     log.info("worker starting", extra={"topics": list(settings.input_kinds)})
     worker.execute_from_commandline()
     return 0  # pragma: no cover - execute_from_commandline exits the process
+
+
+class DiagnosableWorker(faust.Worker):
+    """Faust's worker with signal diagnostics fit for an unattended daemon."""
+
+    def _on_sigusr1(self) -> None:
+        log.warning("stacks on request (SIGUSR1)\n%s", task_stacks(self.loop))
+
+    def _on_sigusr2(self) -> None:
+        log.warning("SIGUSR2 ignored: a debugger would stop the worker waiting for a terminal")
 
 
 def _audit_rulepack(loop: asyncio.AbstractEventLoop, settings: Settings, version: str) -> None:

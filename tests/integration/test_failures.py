@@ -167,12 +167,27 @@ def test_burst_of_10000_malformed_messages(
 def test_sigterm_stops_cleanly_within_10_seconds(
     worker_settings: Settings, start_worker: Callable[..., WorkerProcess]
 ) -> None:
-    """SIGTERM: offsets committed, state flushed, exit 0, in under 10 s."""
+    """SIGTERM: offsets committed, state flushed, exit 0, in under 10 s. Before it, the
+    diagnostic signals: SIGUSR1 logs stacks (never variables), SIGUSR2 is ignored
+    (Faust's own handlers print frame variables and stop in a debugger)."""
     s = worker_settings
     worker = start_worker()
     assert wait_ready(s.web_port)
     _produce_all(s, workload(1)[:2000])
     time.sleep(2)
+    assert worker.process is not None
+    worker.process.send_signal(signal.SIGUSR2)
+    worker.process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while "stacks on request" not in worker.log_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    log = worker.log_text()
+    assert "SIGUSR2 ignored" in log
+    assert "stacks on request (SIGUSR1)" in log
+    assert "TASK " in log
+    assert "THREAD " in log
+    assert "LOCAL VARIABLES" not in log
+    assert worker.alive()
     began = time.monotonic()
     code = worker.stop(signal.SIGTERM, timeout_s=15)
     assert time.monotonic() - began < 10
