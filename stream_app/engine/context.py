@@ -13,7 +13,14 @@ from stream_app.domain.drugs import VASOPRESSORS, Drug
 from stream_app.domain.events import Event
 from stream_app.engine.pack import RulePack
 from stream_app.engine.state import BedState
-from stream_app.engine.windows import Thresholds, WindowStats, slide, totals, window_stats
+from stream_app.engine.windows import (
+    Thresholds,
+    WindowStats,
+    current_totals,
+    slide,
+    totals,
+    window_stats,
+)
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -174,7 +181,7 @@ class Context:
             buckets, bucket_ms = self.state.buckets, self.thresholds.bucket_ms
             last = self.now // bucket_ms
             if self._current is None:
-                self._current = totals(buckets, last, last)
+                self._current = current_totals(buckets, last)
             closed = None if self.closed_cache is None else self._closed(window_ms, last)
             stats = window_stats(buckets, self.now, window_ms, bucket_ms, closed, self._current)
             self._windows[window_ms] = stats

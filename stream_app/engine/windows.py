@@ -78,6 +78,14 @@ def totals(buckets: dict[int, list[int]], first: int, last: int) -> list[int]:
     return [*map(sum, zip(*filled, strict=True)), len(filled)]
 
 
+def current_totals(buckets: dict[int, list[int]], index: int) -> list[int]:
+    """``totals(buckets, index, index)``, for the one bucket every evaluation reads."""
+    bucket = buckets.get(index)
+    if bucket is None or not bucket[N]:
+        return [0, 0, 0, 0, 0, 0, 0]
+    return [*bucket, 1]
+
+
 def slide(
     buckets: dict[int, list[int]], closed: list[int], entering: int, leaving: int
 ) -> list[int]:

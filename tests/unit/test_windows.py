@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from stream_app.engine.context import Context
 from stream_app.engine.registry import load_rule_pack
 from stream_app.engine.state import BedState
-from stream_app.engine.windows import Thresholds, add_sample
+from stream_app.engine.windows import Thresholds, add_sample, current_totals, totals
 from stream_app.local_kafka import PROJECT_ROOT
 
 PACK = load_rule_pack(PROJECT_ROOT / "rules")
@@ -47,3 +47,5 @@ def test_memoised_windows_match_fresh_sums(
         fresh = Context(state, PACK, clock, None, THRESHOLDS)
         for minutes in (0.25, 0.5, 5, 10, 15, 30):
             assert remembered.window(minutes) == fresh.window(minutes)
+        for index in (clock // 30_000, clock // 30_000 + 1):  # the newest bucket, and none
+            assert current_totals(state.buckets, index) == totals(state.buckets, index, index)
