@@ -79,8 +79,11 @@ class Settings(BaseSettings):
     partition_silence_s: float = Field(120.0, gt=0, le=86_400)
     broker_timeout_s: float = Field(20.0, gt=0, le=600)
     # How long a silent group member keeps its partitions: the longest time a dead
-    # worker's beds go unwatched before a survivor takes them over.
-    session_timeout_s: float = Field(30.0, ge=6, le=300)
+    # worker's beds go unwatched before a survivor takes them over. Heartbeats come
+    # from Faust's consumer thread every tenth of this, so a long batch on the main
+    # thread does not stop them; 20 s leaves room for pauses and keeps takeover of
+    # 10,000 beds within 30 s.
+    session_timeout_s: float = Field(20.0, ge=6, le=300)
     max_message_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     # Beds one worker holds state for; a message for a new bed beyond this is
     # dead-lettered (bed_capacity), so a flood of random bed ids cannot exhaust memory.
