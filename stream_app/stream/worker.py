@@ -15,7 +15,7 @@ from stream_app.logging_setup import configure_logging, logging_config
 from stream_app.settings import Settings
 from stream_app.stream.app import create_app
 from stream_app.stream.audit import previous_rulepack_version
-from stream_app.stream.diagnostics import task_stacks
+from stream_app.stream.diagnostics import consumer_state, task_stacks
 from stream_app.stream.topics import ensure_topics
 
 log = logging.getLogger("vasowatch.worker")
@@ -65,6 +65,7 @@ class DiagnosableWorker(faust.Worker):
 
     def _on_sigusr1(self) -> None:
         log.warning("stacks on request (SIGUSR1)\n%s", task_stacks(self.loop))
+        log.warning("consumer state on request (SIGUSR1)\n%s", consumer_state(self.app))
 
     def _on_sigusr2(self) -> None:
         log.warning("SIGUSR2 ignored: a debugger would stop the worker waiting for a terminal")

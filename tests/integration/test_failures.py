@@ -187,6 +187,7 @@ def test_sigterm_stops_cleanly_within_10_seconds(
     assert "TASK " in log
     assert "THREAD " in log
     assert "LOCAL VARIABLES" not in log
+    assert f"{s.topic_arterial}[0] paused=False" in log  # the consumer's view, per partition
     assert worker.alive()
     began = time.monotonic()
     code = worker.stop(signal.SIGTERM, timeout_s=15)
