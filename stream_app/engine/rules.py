@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stream_app.domain.drugs import Drug
 from stream_app.domain.events import Observation
 from stream_app.engine.context import MINUTE_MS, Context, Finding, map_evidence
+from stream_app.engine.pack import Minutes, Positive
 
 
 class Params(BaseModel):
@@ -25,6 +26,9 @@ class Params(BaseModel):
 
 # A dose limit below zero would be met with the drug not running at all.
 DoseLimit = Annotated[float, Field(ge=0)]
+# How long a condition must hold (0: at once) and how far back a rule looks.
+HoldMinutes = Annotated[float, Field(ge=0, le=10080)]
+Hours = Annotated[float, Field(gt=0, le=168)]
 
 
 RuleFn = Callable[[Context, Any], Finding | None]
@@ -53,10 +57,10 @@ def _min(minutes: float) -> int:
 
 # -- add_vasopressin ----------------------------------------------------------------
 class AddVasopressin(Params):
-    map_low_window_min: float = 10
+    map_low_window_min: Minutes = 10
     ne_dose_threshold: DoseLimit = 15
-    ne_dose_unit: str = "mcg/min"  # or "mcg/kg/min" (SSC 2021: 0.25-0.5)
-    ne_dose_hold_min: float = 2
+    ne_dose_unit: Literal["mcg/min", "mcg/kg/min"] = "mcg/min"  # SSC 2021: 0.25-0.5 mcg/kg/min
+    ne_dose_hold_min: HoldMinutes = 2
 
 
 def add_vasopressin(ctx: Context, p: AddVasopressin) -> Finding | None:
@@ -95,7 +99,7 @@ def _ne_evidence(ctx: Context) -> dict[str, object]:
 
 # -- vasopressin safety -------------------------------------------------------------
 class HoldParams(Params):
-    hold_min: float = 2
+    hold_min: HoldMinutes = 2
 
 
 def vasopressin_monotherapy(ctx: Context, p: HoldParams) -> Finding | None:
@@ -109,7 +113,7 @@ def vasopressin_monotherapy(ctx: Context, p: HoldParams) -> Finding | None:
 class CeilingParams(Params):
     ceiling: DoseLimit
     tolerance: DoseLimit = 0.001
-    hold_min: float = 1
+    hold_min: HoldMinutes = 1
 
 
 def vasopressin_above_ceiling(ctx: Context, p: CeilingParams) -> Finding | None:
@@ -123,7 +127,7 @@ def vasopressin_above_ceiling(ctx: Context, p: CeilingParams) -> Finding | None:
 
 # -- epinephrine --------------------------------------------------------------------
 class AddEpinephrine(Params):
-    map_low_window_min: float = 15
+    map_low_window_min: Minutes = 15
 
 
 def add_epinephrine(ctx: Context, p: AddEpinephrine) -> Finding | None:
@@ -146,8 +150,8 @@ def add_epinephrine(ctx: Context, p: AddEpinephrine) -> Finding | None:
 
 
 class TitrationParams(Params):
-    max_step_mcg_kg_min: float = 0.2
-    min_interval_min: float = 10
+    max_step_mcg_kg_min: Positive = 0.2
+    min_interval_min: HoldMinutes = 10
 
 
 def epinephrine_titration(ctx: Context, p: TitrationParams) -> Finding | None:
@@ -171,7 +175,7 @@ def epinephrine_titration(ctx: Context, p: TitrationParams) -> Finding | None:
 
 class DoseRangeParams(Params):
     max_mcg_kg_min: DoseLimit = 2
-    hold_min: float = 1
+    hold_min: HoldMinutes = 1
 
 
 def epinephrine_dose_range(ctx: Context, p: DoseRangeParams) -> Finding | None:

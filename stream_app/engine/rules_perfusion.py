@@ -6,19 +6,24 @@ Perfusion markers come from observations (lactate, urine output); see
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from stream_app.domain.drugs import Drug
 from stream_app.engine.context import HOUR_MS, Context, Finding, map_evidence
+from stream_app.engine.pack import Fraction, Minutes, Positive
 from stream_app.engine.perfusion import lactate_trend, urine_rate
-from stream_app.engine.rules import Params, _min
+from stream_app.engine.rules import DoseLimit, Hours, Params, _min
 
 
 # -- adjuncts and perfusion ---------------------------------------------------------
 class Hydrocortisone(Params):
-    map_low_window_min: float = 30
-    min_vasopressors: int = 2
-    ne_equivalent_threshold: float = 0.25
-    ne_equivalent_hold_h: float = 4
-    recent_dose_h: float = 24
+    map_low_window_min: Minutes = 30
+    min_vasopressors: Annotated[int, Field(ge=1, le=5)] = 2
+    ne_equivalent_threshold: Positive = 0.25
+    ne_equivalent_hold_h: Hours = 4
+    recent_dose_h: Hours = 24
 
 
 def consider_hydrocortisone(ctx: Context, p: Hydrocortisone) -> Finding | None:
@@ -52,16 +57,16 @@ def _load_evidence(ctx: Context) -> dict[str, object]:
 
 
 class PerfusionParams(Params):
-    map_window_min: float = 30
-    lactate_threshold_mmol_l: float = 2
-    lactate_change_fraction: float = 0.10
-    lactate_window_h: float = 6
-    urine_threshold_ml_kg_h: float = 0.5
-    urine_window_h: float = 2
-    urine_coverage_fraction: float = 0.75
-    high_ne_equivalent: float = 0.5
-    vasopressin_ceiling: float = 0.04
-    vasopressin_tolerance: float = 0.001
+    map_window_min: Minutes = 30
+    lactate_threshold_mmol_l: Positive = 2
+    lactate_change_fraction: Fraction = 0.10
+    lactate_window_h: Hours = 6
+    urine_threshold_ml_kg_h: Positive = 0.5
+    urine_window_h: Hours = 2
+    urine_coverage_fraction: Fraction = 0.75
+    high_ne_equivalent: Positive = 0.5
+    vasopressin_ceiling: DoseLimit = 0.04
+    vasopressin_tolerance: DoseLimit = 0.001
 
 
 def _hypoperfusion(ctx: Context, p: PerfusionParams, *, rising: bool) -> dict[str, object] | None:
@@ -132,8 +137,8 @@ def excess_vasoconstriction(ctx: Context, p: PerfusionParams) -> Finding | None:
 
 
 class DobutamineStop(Params):
-    map_low_window_min: float = 10
-    heart_rate_window_min: float = 5
+    map_low_window_min: Minutes = 10
+    heart_rate_window_min: Minutes = 5
 
 
 def dobutamine_stop(ctx: Context, p: DobutamineStop) -> Finding | None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from stream_app.domain.drugs import VASOPRESSORS, Drug
 from stream_app.engine.context import Context, Finding, map_evidence
-from stream_app.engine.rules import HoldParams, Params, _min
+from stream_app.engine.pack import Minutes, Positive, Severity
+from stream_app.engine.rules import DoseLimit, HoldMinutes, HoldParams, Hours, Params, _min
 
 
 class DopamineParams(Params):
-    hold_min: float = 1
-    renal_dose_max_mcg_kg_min: float = 3
-    renal_dose_severity: str = "high"
-    other_severity: str = "medium"
+    hold_min: HoldMinutes = 1
+    renal_dose_max_mcg_kg_min: DoseLimit = 3
+    renal_dose_severity: Severity = "high"
+    other_severity: Severity = "medium"
 
 
 def dopamine_use(ctx: Context, p: DopamineParams) -> Finding | None:
@@ -39,7 +40,7 @@ def phenylephrine_use(ctx: Context, p: HoldParams) -> Finding | None:
 
 
 class WindowParams(Params):
-    map_window_min: float = 15
+    map_window_min: Minutes = 15
 
 
 def supranormal_map(ctx: Context, p: WindowParams) -> Finding | None:
@@ -54,7 +55,7 @@ def supranormal_map(ctx: Context, p: WindowParams) -> Finding | None:
 
 
 class StaleParams(Params):
-    silent_min: float = 2
+    silent_min: Minutes = 2
 
 
 def arterial_feed_stale(ctx: Context, p: StaleParams) -> Finding | None:
@@ -77,7 +78,7 @@ def arterial_feed_stale(ctx: Context, p: StaleParams) -> Finding | None:
 
 
 class LineMissingParams(Params):
-    hold_min: float = 15
+    hold_min: HoldMinutes = 15
 
 
 def arterial_line_missing(ctx: Context, p: LineMissingParams) -> Finding | None:
@@ -97,7 +98,7 @@ def arterial_line_missing(ctx: Context, p: LineMissingParams) -> Finding | None:
 
 
 class PeripheralParams(Params):
-    hold_h: float = 6
+    hold_h: Hours = 6
 
 
 def peripheral_vasopressor(ctx: Context, p: PeripheralParams) -> Finding | None:
@@ -115,7 +116,7 @@ def peripheral_vasopressor(ctx: Context, p: PeripheralParams) -> Finding | None:
 
 
 class FluidParams(Params):
-    min_crystalloid_ml_kg: float = 30
+    min_crystalloid_ml_kg: Positive = 30
 
 
 def fluid_resuscitation_incomplete(ctx: Context, p: FluidParams) -> Finding | None:

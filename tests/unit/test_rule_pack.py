@@ -60,6 +60,27 @@ def test_shipped_pack_is_valid_and_complete() -> None:
             ["vasopressin_above_ceiling", "ceiling"],
         ),
         ("dopamine_use.yaml", {"severity": "critical"}, ["dopamine_use", "severity"]),
+        (
+            "dopamine_use.yaml",
+            {"params__renal_dose_severity": "critical"},
+            ["dopamine_use", "renal_dose_severity"],
+        ),
+        (
+            "add_vasopressin.yaml",
+            {"params__ne_dose_unit": "mcg/kg/h"},
+            ["add_vasopressin", "ne_dose_unit"],
+        ),
+        ("phenylephrine_use.yaml", {"params__hold_min": -1}, ["phenylephrine_use", "hold_min"]),
+        (
+            "supranormal_map.yaml",
+            {"params__map_window_min": 0},
+            ["supranormal_map", "map_window_min"],
+        ),
+        (
+            "consider_dobutamine.yaml",
+            {"params__urine_coverage_fraction": 1.5},
+            ["consider_dobutamine", "urine_coverage_fraction"],
+        ),
         ("supranormal_map.yaml", {"colour": "red"}, ["supranormal_map", "colour"]),
         ("_pack.yaml", {"map__target_mmhg": 20}, ["_pack.yaml", "target_mmhg"]),
         ("_pack.yaml", {"map__supranormal_mmhg": 64}, ["_pack.yaml", "supranormal_mmhg"]),
