@@ -48,18 +48,19 @@ class BedStore:
         self._cache[key] = (state, partition)
         return state
 
-    def put(self, key: bytes, state: BedState, partition: int) -> None:
+    def put(self, key: bytes, state: BedState, partition: int) -> Any:
         """Write one bed's state: memory store and changelog (explicit partition).
 
         Faust derives a table write's changelog partition from the "current event";
         in a batch that is the batch's last event, not this bed's. Writing the
         changelog ourselves keeps each bed in the partition its events came from,
-        which is where recovery and rebalancing look for it.
+        which is where recovery and rebalancing look for it. Returns the changelog
+        record's future, done once the broker has it.
         """
         blob = state.to_bytes()
         self._cache[key] = (state, partition)
         self._table.data[key] = blob
-        self._table.send_changelog(partition, key, blob)
+        return self._table.send_changelog(partition, key, blob)
 
     def delete(self, key: bytes, partition: int) -> None:
         self._cache.pop(key, None)

@@ -172,8 +172,13 @@ class BatchProcessor:
             state.received_wall_ms = now
             touched[key] = (state, item.partition)
         await self._settle(pending)
-        for key, (state, partition) in touched.items():
-            self._beds.put(key, state, partition)
+        # Acknowledge only once the states are on the broker: Faust flushes its producer
+        # buffer before a commit only while each record leaves within 0.1 s, so under
+        # load a commit could overtake the changelog, and a crash or a rebalance then
+        # recovers a state older than the committed offsets: those events are lost.
+        await self._settle(
+            [self._beds.put(key, state, partition) for key, (state, partition) in touched.items()]
+        )
         for item in released:
             await self._ack(item.handle)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
