@@ -312,8 +312,9 @@ class Engine:
         for drug, key, broken_key in self._running_keys:
             # A drug that is not running, with no timer and no break to remember, is
             # what held() would leave unchanged: most of the drugs, most of the time.
-            if key in since or broken_key in since or running(drug):
-                held(key, running(drug), 0)
+            is_running = running(drug)
+            if is_running or key in since or broken_key in since:
+                held(key, is_running, 0)
         held(ANY_VASOPRESSOR, bool(ctx.vasopressors_running), 0)
         transitions: list[Transition] = []
         episodes, doses, skip_idle = state.episodes, ctx.doses, self.skip_idle_rules

@@ -18,6 +18,11 @@ Severity = Literal["high", "medium", "low"]
 Positive = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 Minutes = Annotated[float, Field(gt=0, le=10080)]
+# A dose limit below zero would be met with the drug not running at all.
+DoseLimit = Annotated[float, Field(ge=0)]
+# How long a condition must hold (0: at once).
+HoldMinutes = Annotated[float, Field(ge=0, le=10080)]
+Hours = Annotated[float, Field(gt=0, le=168)]
 
 PACK_FILE = "_pack.yaml"
 

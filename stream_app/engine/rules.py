@@ -10,25 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from stream_app.domain.drugs import Drug
 from stream_app.domain.events import Observation
 from stream_app.engine.context import MINUTE_MS, Context, Finding, map_evidence
-from stream_app.engine.pack import Minutes, Positive
+from stream_app.engine.pack import DoseLimit, HoldMinutes, Minutes, Positive
 
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# A dose limit below zero would be met with the drug not running at all.
-DoseLimit = Annotated[float, Field(ge=0)]
-# How long a condition must hold (0: at once) and how far back a rule looks.
-HoldMinutes = Annotated[float, Field(ge=0, le=10080)]
-Hours = Annotated[float, Field(gt=0, le=168)]
 
 
 RuleFn = Callable[[Context, Any], Finding | None]

@@ -12,9 +12,9 @@ from pydantic import Field
 
 from stream_app.domain.drugs import Drug
 from stream_app.engine.context import HOUR_MS, Context, Finding, map_evidence
-from stream_app.engine.pack import Fraction, Minutes, Positive
+from stream_app.engine.pack import DoseLimit, Fraction, Hours, Minutes, Positive
 from stream_app.engine.perfusion import lactate_trend, urine_rate
-from stream_app.engine.rules import DoseLimit, Hours, Params, _min
+from stream_app.engine.rules import Params, _min
 
 
 # -- adjuncts and perfusion ---------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from stream_app.domain.drugs import VASOPRESSORS, Drug
 from stream_app.engine.context import Context, Finding, map_evidence
-from stream_app.engine.pack import Minutes, Positive, Severity
-from stream_app.engine.rules import DoseLimit, HoldMinutes, HoldParams, Hours, Params, _min
+from stream_app.engine.pack import DoseLimit, HoldMinutes, Hours, Minutes, Positive, Severity
+from stream_app.engine.rules import HoldParams, Params, _min
 
 
 class DopamineParams(Params):
