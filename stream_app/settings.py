@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     app_id: str = Field("vasowatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     rules_dir: Path = Path("rules")
     data_dir: Path = Path(".cache/worker")
-    batch_max_events: int = Field(2000, ge=1, le=100_000)
-    batch_within_s: float = Field(0.05, gt=0, le=10)
+    # Messages of one fetch handed to the processor at once. Each touched bed's state
+    # is written once per batch: at 1,000 beds, 2,000 drained 15,700 events/s and
+    # 10,000 drained 19,300 (bench.worker_bench). Behind nothing, fetches are small.
+    batch_max_events: int = Field(10_000, ge=1, le=100_000)
     # Event-time alignment across topics (stream/aligner.py) waits for a partition that
     # has unread data at the broker; this is the last-resort limit when the broker's
     # high watermark is unknown.

@@ -18,7 +18,7 @@ class HeldOffsets(Protocol):
 
 
 class OrderedAcks:
-    def __init__(self, held: HeldOffsets, ack: Callable[[Any], Any]) -> None:
+    def __init__(self, held: HeldOffsets, ack: Callable[[Any], None]) -> None:
         self._held = held
         self._ack = ack
         self._waiting: dict[tuple[str, int], list[tuple[int, Any]]] = {}
@@ -26,14 +26,14 @@ class OrderedAcks:
     def wait(self, topic: str, partition: int, offset: int, event: Any) -> None:
         self._waiting.setdefault((topic, partition), []).append((offset, event))
 
-    async def release(self) -> None:
+    def release(self) -> None:
         """Acknowledge what has nothing older held on its topic-partition."""
         for tp, waiting in list(self._waiting.items()):
             lowest = self._held.lowest_held(*tp)
             still = []
             for offset, event in waiting:
                 if lowest is None or offset < lowest:
-                    await self._ack(event)
+                    self._ack(event)
                 else:
                     still.append((offset, event))
             if still:

@@ -16,12 +16,15 @@ state remember "applied up to offset N" and skip replays after a crash.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 TopicPartition = tuple[str, int]
+
+log = logging.getLogger("vasowatch.worker")
 
 
 @dataclass(slots=True)
@@ -49,6 +52,7 @@ class Aligner:
     # idle only once its siblings have been delivering without it for ``idle_ms`` (after
     # an assignment the consumer may spend seconds recovering state before it fetches).
     _active_since: dict[int, int] = field(default_factory=dict)
+    _overflowing: bool = False
 
     def assign(self, partitions: Iterable[int], now_ms: int) -> None:
         """Start watching these partition numbers (idle time counts from now)."""
@@ -91,6 +95,10 @@ class Aligner:
         """Per owned topic-partition: wall time of the latest delivery and its offset."""
         return {tp: (at, self._last_offset.get(tp)) for tp, at in self._last_delivery.items()}
 
+    def held_on(self, topic: str, partition: int) -> int:
+        queue = self._queues.get((topic, partition))
+        return len(queue) if queue else 0
+
     def lowest_held(self, topic: str, partition: int) -> int | None:
         """The offset of the oldest message held on this topic-partition, if any."""
         queue = self._queues.get((topic, partition))
@@ -123,6 +131,11 @@ class Aligner:
         released: list[Pending] = []
         partitions = {p for _, p in self._queues}
         overflow = self.held > self.max_held
+        if overflow and not self._overflowing:
+            log.warning(
+                "over %d messages held for alignment: releasing them unaligned", self.max_held
+            )
+        self._overflowing = overflow
         for partition in sorted(partitions):
             queues = [(t, self._queues.get((t, partition))) for t in self.topics]
             while True:

@@ -1,14 +1,14 @@
-"""The Faust application: topics, the bed-state table, the batch agent and the timers.
+"""The Faust application: topics, the bed-state table, the batch intake and the timers.
 
-The agent is thin: it takes batches without acknowledging them and hands them to
-``BatchProcessor``, which acknowledges each message once its effects are on the
-broker. Timers release messages held for event-time alignment and tick the
-clock of every owned bed so silent beds still raise their alerts.
+The consumer hands each fetch of the input topics to ``BatchProcessor`` (see
+``intake``), which acknowledges each message once its effects are on the broker.
+Timers release messages held for event-time alignment and tick the clock of every
+owned bed so silent beds still raise their alerts.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import faust
 from faust.types import TP
@@ -24,6 +24,7 @@ from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.connection import faust_credentials
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
+from stream_app.stream.intake import BatchIntake, BatchIntakeApp, acknowledge
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
 from stream_app.stream.web import install_web
@@ -38,7 +39,7 @@ def create_app(
     registry = registry if registry is not None else CollectorRegistry()
     metrics = build_metrics(registry)
     metrics.rulepack.info({"version": pack.version, "label": pack.settings.version_label})
-    app = faust.App(
+    app = BatchIntakeApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap_servers.split(",")],
         broker_credentials=faust_credentials(settings),
@@ -52,6 +53,7 @@ def create_app(
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
+        broker_max_poll_records=settings.batch_max_events,
         producer_acks=-1,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.session_timeout_s / 10,
@@ -63,6 +65,13 @@ def create_app(
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     kinds = settings.input_kinds
     source = app.topic(*kinds, partitions=settings.topic_partitions, **raw)
+    aligner = Aligner(tuple(kinds), idle_ms=int(settings.align_idle_s * 1000))
+    # Room for one more batch on top of every input topic-partition held at its limit.
+    hold_limit = (aligner.max_held - settings.batch_max_events) // (
+        len(kinds) * settings.topic_partitions
+    )
+    intake = BatchIntake(source, settings.batch_max_events, max(100, hold_limit))
+    app.batch_intake = intake
     alerts_topic = app.topic(settings.topic_alerts, **raw)
     deadletter_topic = app.topic(settings.topic_deadletter, **raw)
     table = app.Table(
@@ -73,12 +82,7 @@ def create_app(
         value_type=bytes,
     )
 
-    streams: list[faust.Stream[bytes]] = []
     positions = BrokerPositions(app)
-
-    async def ack(event: Any) -> None:
-        await streams[0].ack(event)
-
     processor = BatchProcessor(
         kinds=kinds,
         engine=Engine(pack),
@@ -86,10 +90,10 @@ def create_app(
         emitter=AlertEmitter(alerts_topic, pack, metrics),
         deadletters=DeadLetterPolicy(deadletter_topic, metrics),
         metrics=metrics,
-        aligner=Aligner(tuple(kinds), idle_ms=int(settings.align_idle_s * 1000)),
+        aligner=aligner,
         caught_up=positions.caught_up,
         lag=positions.lag,
-        ack=ack,
+        ack=acknowledge(app),
         max_message_bytes=settings.max_message_bytes,
         max_beds=settings.max_beds,
         blindness=BlindnessWatch(
@@ -97,25 +101,17 @@ def create_app(
         ),
     )
 
-    async def process_beds(stream: faust.StreamT[bytes]) -> None:
-        # noack_take lives on the concrete Stream; StreamT does not declare it.
-        concrete = cast(faust.Stream[bytes], stream)
-        streams.append(concrete)
-        async for events in concrete.noack_take(
-            settings.batch_max_events, within=settings.batch_within_s
-        ):
-            await processor.add_batch(events)
-
+    intake.handler = processor.add_batch
+    intake.held_on = aligner.held_on
     install_web(app, registry)
-    app.agent(source, name="process-beds")(process_beds)
-    _wire_clock_and_rebalance(app, processor, settings, streams)
+    _wire_clock_and_rebalance(app, processor, settings)
     app.vasowatch_registry = registry  # type: ignore[attr-defined]
     app.vasowatch_processor = processor  # type: ignore[attr-defined]
     return app
 
 
 def _wire_clock_and_rebalance(
-    app: faust.App, processor: BatchProcessor, settings: Settings, streams: list[Any]
+    app: faust.App, processor: BatchProcessor, settings: Settings
 ) -> None:
     """Timers for held messages and clock ticks; hooks for partition ownership."""
     kinds = settings.input_kinds
@@ -124,8 +120,7 @@ def _wire_clock_and_rebalance(
         return {tp.partition for tp in app.consumer.assignment() if tp.topic in kinds}
 
     async def release_held() -> None:
-        if streams:
-            await processor.flush()
+        await processor.flush()
 
     async def tick_beds() -> None:
         await processor.tick(owned_partitions())

@@ -59,7 +59,7 @@ class BatchProcessor:
         aligner: Aligner,
         caught_up: Callable[[str, int, int | None, int], bool],
         lag: Callable[[str, int, int | None], int | None],
-        ack: Callable[[Any], Any],
+        ack: Callable[[Any], None],
         max_message_bytes: int,
         blindness: BlindnessWatch,
         max_beds: int = 20_000,
@@ -83,12 +83,14 @@ class BatchProcessor:
         self._consumed_counters: dict[str, Any] = {}
 
     # -- intake ---------------------------------------------------------------
-    async def add_batch(self, events: Sequence[Any]) -> None:
+    async def add_batch(self, messages: Sequence[Any]) -> None:
+        """Take consumed messages (Faust's ``Message``: topic, partition, offset, key,
+        value, timestamp); each is acknowledged through ``ack`` once its effects are
+        on the broker."""
         now = wall_ms()
         pending: list[Any] = []
         async with self._lock:
-            for event in events:
-                msg = event.message
+            for msg in messages:
                 if msg.partition not in self._owned:
                     # Taken from the stream's buffer after the partition was revoked: its
                     # new owner processes it; acknowledging it here would skip it.
@@ -108,24 +110,22 @@ class BatchProcessor:
                     )
                 if not decoded.events:
                     self._aligner.seen(msg.topic, msg.partition, msg.offset, now)
-                    self._ordered_acks.wait(msg.topic, msg.partition, msg.offset, event)
+                    self._ordered_acks.wait(msg.topic, msg.partition, msg.offset, msg)
                     continue
                 ts = min(e.ts for e in decoded.events)
                 append_ms = int(msg.timestamp * 1000) if msg.timestamp else None
                 item = Message(msg.key, msg.value, append_ms, decoded)
-                self._aligner.add(
-                    Pending(msg.topic, msg.partition, msg.offset, ts, item, event), now
-                )
+                self._aligner.add(Pending(msg.topic, msg.partition, msg.offset, ts, item, msg), now)
             await self._settle(pending)
             await self._process(self._aligner.release(now, self._caught_up, self._lag))
-            await self._ordered_acks.release()
-        self._metrics.batch_size.observe(len(events))
+            self._ordered_acks.release()
+        self._metrics.batch_size.observe(len(messages))
 
     async def flush(self) -> None:
         """Release messages held for alignment whose wait is over (called on a timer)."""
         async with self._lock:
             await self._process(self._aligner.release(wall_ms(), self._caught_up, self._lag))
-            await self._ordered_acks.release()
+            self._ordered_acks.release()
 
     # -- processing -------------------------------------------------------------
     async def _process(self, released: list[Pending]) -> None:
@@ -180,7 +180,7 @@ class BatchProcessor:
             [self._beds.put(key, state, partition) for key, (state, partition) in touched.items()]
         )
         for item in released:
-            await self._ack(item.handle)
+            self._ack(item.handle)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
         self._metrics.beds_in_state.set(len(self._beds))
 

@@ -48,12 +48,11 @@ class _Topic:
         return delivered
 
 
-def _event(offset: int, ts_ms: int) -> Any:
+def _message(offset: int, ts_ms: int) -> Any:
     value = orjson.dumps({"bed_id": "b1", "ts": ts_ms, "map": 70.0, "hr": 90})
-    message = SimpleNamespace(
+    return SimpleNamespace(
         topic=TOPIC, partition=0, offset=offset, key=b"b1", value=value, timestamp=ts_ms / 1000
     )
-    return SimpleNamespace(message=message)
 
 
 def test_messages_are_acknowledged_only_after_their_state_is_on_the_broker() -> None:
@@ -63,8 +62,8 @@ def test_messages_are_acknowledged_only_after_their_state_is_on_the_broker() -> 
         table = _Table()
         acknowledged: list[int] = []
 
-        async def ack(event: Any) -> None:
-            acknowledged.append(event.message.offset)
+        def ack(message: Any) -> None:
+            acknowledged.append(message.offset)
 
         processor = BatchProcessor(
             kinds={TOPIC: "arterial"},
@@ -83,7 +82,7 @@ def test_messages_are_acknowledged_only_after_their_state_is_on_the_broker() -> 
         processor.assigned({0})
         start = int(time.time() * 1000) - 60_000
         batch = asyncio.create_task(
-            processor.add_batch([_event(i, start + i * 1000) for i in range(3)])
+            processor.add_batch([_message(i, start + i * 1000) for i in range(3)])
         )
         await asyncio.sleep(0.1)  # the batch runs until it waits for the delivery
         assert len(table.deliveries) == 1  # one bed: one state written for the batch...

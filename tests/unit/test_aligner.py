@@ -84,8 +84,6 @@ def test_caught_up_check_receives_the_candidates_arrival_time() -> None:
 
 def test_messages_with_nothing_to_apply_are_acknowledged_after_older_held_ones() -> None:
     """Faust commits past a lone gap at the head of its acked offsets: never leave one."""
-    import asyncio
-
     from stream_app.stream.acks import OrderedAcks
 
     held = {("t", 0): 5}
@@ -95,25 +93,19 @@ def test_messages_with_nothing_to_apply_are_acknowledged_after_older_held_ones()
         def lowest_held(self, topic: str, partition: int) -> int | None:
             return held.get((topic, partition))
 
-    async def ack(event: str) -> None:
-        acked.append(event)
-
-    async def scenario() -> None:
-        acks = OrderedAcks(Held(), ack)
-        acks.wait("t", 0, 4, "older junk")
-        acks.wait("t", 0, 6, "junk after a held message")
-        acks.wait("t", 1, 9, "other partition")
-        await acks.release()
-        assert acked == ["older junk", "other partition"]
-        del held[("t", 0)]  # the held message was processed and acknowledged
-        await acks.release()
-        assert acked[-1] == "junk after a held message"
-        acks.wait("t", 2, 1, "given away")
-        acks.drop({2})
-        await acks.release()
-        assert "given away" not in acked
-
-    asyncio.run(scenario())
+    acks = OrderedAcks(Held(), acked.append)
+    acks.wait("t", 0, 4, "older junk")
+    acks.wait("t", 0, 6, "junk after a held message")
+    acks.wait("t", 1, 9, "other partition")
+    acks.release()
+    assert acked == ["older junk", "other partition"]
+    del held[("t", 0)]  # the held message was processed and acknowledged
+    acks.release()
+    assert acked[-1] == "junk after a held message"
+    acks.wait("t", 2, 1, "given away")
+    acks.drop({2})
+    acks.release()
+    assert "given away" not in acked
 
 
 def test_idle_limit_does_not_apply_to_a_topic_with_known_unread_data() -> None:
