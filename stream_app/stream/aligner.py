@@ -26,6 +26,8 @@ TopicPartition = tuple[str, int]
 
 log = logging.getLogger("vasowatch.worker")
 
+_ALWAYS = 2**63
+
 
 @dataclass(slots=True)
 class Pending:
@@ -138,6 +140,10 @@ class Aligner:
         self._overflowing = overflow
         for partition in sorted(partitions):
             queues = [(t, self._queues.get((t, partition))) for t in self.topics]
+            # An empty topic found caught up for messages received at time R is caught
+            # up for any received before R too, and its position does not move while
+            # releasing: ask the broker's view once per topic, not once per message.
+            clear_until: dict[str, int] = {}
             while True:
                 heads = [(q[0].ts, t) for t, q in queues if q]
                 if not heads:
@@ -147,7 +153,7 @@ class Aligner:
                 blocked = False
                 if not overflow:
                     for topic, queue in queues:
-                        if queue:
+                        if queue or clear_until.get(topic, -1) >= candidate.received_ms:
                             continue
                         tp = (topic, partition)
                         quiet_since = max(
@@ -158,9 +164,11 @@ class Aligner:
                         last = self._last_offset.get(tp)
                         if idle and unread is not None:
                             idle = not unread(topic, partition, last)
-                        if not idle and not caught_up(
-                            topic, partition, last, candidate.received_ms
-                        ):
+                        if idle:
+                            clear_until[topic] = _ALWAYS
+                        elif caught_up(topic, partition, last, candidate.received_ms):
+                            clear_until[topic] = candidate.received_ms
+                        else:
                             blocked = True
                             break
                 if blocked:

@@ -125,3 +125,22 @@ def test_idle_limit_does_not_apply_to_a_topic_with_known_unread_data() -> None:
     aligner.add(_item("infusions", 1, 400_000), 60_000)
     backlog["arterial"] = 0  # known to hold nothing more: idle as before
     assert len(aligner.release(62_000, _never, unread)) == 1
+
+
+def test_the_broker_is_asked_once_per_waiting_topic_not_once_per_message() -> None:
+    """A fetch of thousands of samples received together: the empty sibling's position
+    cannot change while they are released, and a later receipt needs a fresher poll."""
+    aligner = Aligner(TOPICS, idle_ms=10_000)
+    aligner.assign([0], 0)
+    for offset in range(1000):
+        aligner.add(_item("arterial", offset, offset * 1000), 50)
+    aligner.add(_item("arterial", 1000, 1_000_000), 80)
+    asked: list[int] = []
+
+    def polled_at_60(topic: str, partition: int, last: int | None, fresh_after: int) -> bool:
+        asked.append(fresh_after)
+        return fresh_after <= 60
+
+    released = aligner.release(100, polled_at_60)
+    assert [p.offset for p in released] == list(range(1000))  # the one received at 80 waits
+    assert asked == [50, 80]
