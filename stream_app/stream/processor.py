@@ -18,18 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from stream_app.domain.codec import Decoded, Rejection, decode_message
-from stream_app.domain.events import Event
-from stream_app.engine.engine import Engine, Step
-from stream_app.engine.lifecycle import Transition
+from stream_app.engine.engine import Engine
 from stream_app.engine.state import BedState
 from stream_app.metrics import Metrics
 from stream_app.stream.acks import OrderedAcks
 from stream_app.stream.aligner import Aligner, Pending
 from stream_app.stream.beds import BedStore
 from stream_app.stream.blindness import BlindnessWatch
-from stream_app.stream.deadletter import DeadLetter, DeadLetterPolicy
+from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.gauges import AlertCensus, publish_partition_positions
+from stream_app.stream.outcomes import Outcomes, wall_ms
 
 log = logging.getLogger("vasowatch.worker")
 
@@ -40,10 +39,6 @@ class Message:
     value: bytes | None
     append_ms: int | None
     decoded: Decoded
-
-
-def wall_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class BatchProcessor:
@@ -67,8 +62,7 @@ class BatchProcessor:
         self._kinds = kinds
         self._engine = engine
         self._beds = beds
-        self._emitter = emitter
-        self._deadletters = deadletters
+        self._outcomes = Outcomes(emitter, deadletters, metrics)
         self._metrics = metrics
         self._aligner = aligner
         self._caught_up = caught_up
@@ -106,7 +100,9 @@ class BatchProcessor:
                 )
                 for rejection in decoded.rejections:
                     pending.append(
-                        await self._reject(rejection, msg.topic, msg.partition, msg.offset, msg.key)
+                        await self._outcomes.reject(
+                            rejection, msg.topic, msg.partition, msg.offset, msg.key
+                        )
                     )
                 if not decoded.events:
                     self._aligner.seen(msg.topic, msg.partition, msg.offset, now)
@@ -146,7 +142,7 @@ class BatchProcessor:
             if state is None and len(self._beds) + new_beds >= self._max_beds:
                 capacity = Rejection("bed_capacity", f"{self._max_beds} beds already in state")
                 pending.append(
-                    await self._reject(
+                    await self._outcomes.reject(
                         capacity,
                         item.topic,
                         item.partition,
@@ -165,7 +161,7 @@ class BatchProcessor:
                 step = self._engine.apply(state, event)
                 state = step.state
                 if step.transitions or step.notes or step.rejection is not None:
-                    pending.extend(await self._outcome(step, item, message, event))
+                    pending.extend(await self._outcomes.of_step(step, item, event.ts))
             self._consumed(item.topic).inc(len(message.decoded.events))
             assert state is not None
             state.offsets[source] = item.offset
@@ -193,71 +189,6 @@ class BatchProcessor:
             self._consumed_counters[topic] = counter
         return counter
 
-    async def _outcome(
-        self, step: Step, item: Pending, message: Message, event: Event
-    ) -> list[Any]:
-        futures = []
-        for note in step.notes:
-            if note.startswith("artifact:"):
-                self._metrics.artifacts.labels(note.split(":", 1)[1]).inc()
-            else:
-                self._metrics.event_notes.labels(note).inc()
-        if step.rejection is not None:
-            futures.append(
-                await self._reject(
-                    step.rejection,
-                    item.topic,
-                    item.partition,
-                    item.offset,
-                    message.key,
-                    message.value,
-                )
-            )
-        for transition in step.transitions:
-            futures.append(
-                await self._emit(
-                    transition,
-                    event.ts,
-                    message.append_ms,
-                    (item.topic, item.partition, item.offset),
-                )
-            )
-        return futures
-
-    async def _emit(
-        self,
-        transition: Transition,
-        event_ms: int | None,
-        append_ms: int | None,
-        source: tuple[str, int, int] | None = None,
-    ) -> Any:
-        if append_ms is not None:
-            lag = max(0.0, (wall_ms() - append_ms) / 1000)
-            self._metrics.append_to_alert_seconds.observe(lag)
-        return await self._emitter.emit(transition, event_ms, source)
-
-    async def _reject(
-        self,
-        rejection: Rejection,
-        topic: str,
-        partition: int,
-        offset: int,
-        key: bytes | None,
-        value: bytes | None = None,
-    ) -> Any:
-        return await self._deadletters.reject(
-            DeadLetter(
-                rejection.reason,
-                rejection.detail,
-                topic,
-                partition,
-                offset,
-                key,
-                rejection.element_bytes if rejection.element_bytes is not None else value,
-                rejection.element,
-            )
-        )
-
     @staticmethod
     async def _settle(futures: list[Any]) -> None:
         if futures:
@@ -277,12 +208,12 @@ class BatchProcessor:
                 bed_now = state.clock_ms + max(0, now - state.received_wall_ms)
                 if self._engine.evicted(state, bed_now):
                     for transition in self._engine.retire(state, bed_now):
-                        pending.append(await self._emit(transition, None, None))
+                        pending.append(await self._outcomes.emit(transition, None, None))
                     evicted.append((key, partition))
                     continue
                 step = self._engine.tick(state, bed_now)
                 for transition in step.transitions:
-                    pending.append(await self._emit(transition, None, None))
+                    pending.append(await self._outcomes.emit(transition, None, None))
                 if step.transitions:
                     changed.append((key, step.state, partition))
                 census.count(step.state, bed_now)
@@ -294,7 +225,7 @@ class BatchProcessor:
                 self._engine.forget(key.decode())
             await self._settle(
                 [
-                    await self._emitter.send_document(doc)
+                    await self._outcomes.send_document(doc)
                     for doc in self._blindness.check(self._aligner.last_heard(), now)
                 ]
             )
