@@ -128,10 +128,10 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
             return
         app_flow = self.app.flow_control
         if not app_flow.is_active():
-            # After an assignment the consumer fetches again while the bed-state table is
-            # still being recovered; Faust's conductor holds messages here until recovery
-            # is over (processing them now would start beds from empty states). A new
-            # rebalance ends the wait.
+            # Faust's conductor delivers nothing while the app's flow control is
+            # suspended (from a revocation until the next assignment's recovery begins;
+            # input partitions stay paused until recovery is over); the intake keeps
+            # that rule. A new rebalance ends the wait.
             await self.wait_first(app_flow.acquire(), self.suspend_flow.wait())
         generation = self.app.consumer_generation_id
         current = [m for m in batch if m.generation_id == generation]

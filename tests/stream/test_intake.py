@@ -1,5 +1,6 @@
 """The batch intake hands fetched input messages to the processor only when Faust would
-deliver them to a stream: after table recovery, and only for the current generation.
+deliver them to a stream: while the app's flow control is on, and only for the current
+generation. (Faust also keeps the input partitions paused while table recovery runs.)
 
 The real Faust app and consumer (built, not connected: nothing here needs a broker);
 the messages are Faust's own ``Message``.
@@ -43,14 +44,14 @@ def _messages(app: Any, *offsets: int, generation: int | None = None) -> list[Me
     ]
 
 
-def test_messages_wait_for_table_recovery_before_reaching_the_processor(tmp_path: Path) -> None:
+def test_messages_wait_while_faust_holds_the_flow(tmp_path: Path) -> None:
     async def scenario() -> None:
         app, consumer, delivered = _consumer(tmp_path)
-        app.flow_control.suspend()  # assigned, the bed-state table still recovering
+        app.flow_control.suspend()  # as Faust does when partitions are revoked
         delivery = asyncio.create_task(consumer._deliver(_messages(app, 1, 2)))
         await asyncio.sleep(0.2)
-        assert delivered == []  # beds would start from empty states
-        app.flow_control.resume()  # recovery over
+        assert delivered == []
+        app.flow_control.resume()  # as Faust does once the new assignment is recovering
         await asyncio.wait_for(delivery, 5)
         assert delivered == [[1, 2]]
 
