@@ -53,6 +53,7 @@ def create_app(
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
+        # One fetch is one batch for the processor (stream/intake.py).
         broker_max_poll_records=settings.batch_max_events,
         producer_acks=-1,
         broker_session_timeout=settings.session_timeout_s,
@@ -70,7 +71,7 @@ def create_app(
     hold_limit = (aligner.max_held - settings.batch_max_events) // (
         len(kinds) * settings.topic_partitions
     )
-    intake = BatchIntake(source, settings.batch_max_events, max(100, hold_limit))
+    intake = BatchIntake(source, max(100, hold_limit))
     app.batch_intake = intake
     alerts_topic = app.topic(settings.topic_alerts, **raw)
     deadletter_topic = app.topic(settings.topic_deadletter, **raw)

@@ -27,16 +27,14 @@ BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
 
 
 class BatchIntake:
-    """The input topics (one Faust topic over all of them), how many of their messages
-    one delivery may carry, and the processor's entry point.
+    """The input topics (one Faust topic over all of them) and the processor's entry point.
 
     The handler is attached after the app is built (the processor needs the app's
     topics and table first)."""
 
-    def __init__(self, source: TopicT, max_events: int, hold_limit: int) -> None:
+    def __init__(self, source: TopicT, hold_limit: int) -> None:
         self.source = source
         self.topics = frozenset(source.topics)
-        self.max_events = max_events
         # Messages held for alignment on one topic-partition at which it is fetched no
         # further until some are processed.
         self.hold_limit = hold_limit
@@ -78,7 +76,6 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
 
     async def _drain_fetch(self) -> None:
         batch_topics = self.intake.topics
-        max_events = self.intake.max_events
         read_offsets = self._read_offset
         batch: list[Message] = []
         async for tp, message in self.getmany(timeout=1.0):
@@ -91,9 +88,6 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
             if tp.topic in batch_topics:
                 batch.append(message)
                 read_offsets[tp] = offset
-                if len(batch) >= max_events:
-                    await self._deliver(batch)
-                    batch = []
                 continue
             if batch:  # keep the processor's input in fetch order
                 await self._deliver(batch)
