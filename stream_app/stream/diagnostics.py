@@ -50,6 +50,8 @@ def consumer_state(app: Any) -> str:
         consumer = app.consumer
         lines = [
             f"flow_active={consumer.flow_active} "
+            f"app_flow_active={app.flow_control.is_active()} "
+            f"held_back={sorted(map(str, consumer._buffered_partitions))} "
             f"paused_by_faust={sorted(map(str, consumer._paused_partitions))}"
         ]
         raw = consumer._thread._ensure_consumer()
