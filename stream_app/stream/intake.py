@@ -15,13 +15,13 @@ reads it again from the committed offset, as Faust's streams do).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import faust
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
-from faust.types import ConsumerT, Message, TopicT
+from faust.types import TP, ConsumerT, Message, TopicT
 
 BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
 
@@ -46,6 +46,46 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
     """Faust's aiokafka consumer with a fetcher loop that batches the input topics."""
 
     intake: BatchIntake
+
+    async def _getmany(
+        self,
+        active_partitions: set[TP] | None,
+        timeout: float,  # noqa: ASYNC109 (Faust's signature; it passes keywords)
+    ) -> Any:
+        # Faust hands the consumer thread its live set of active partitions, which the
+        # main loop keeps changing (a rebalance or the end of table recovery pauses
+        # partitions). Emptied before the thread reads it, aiokafka takes it for "every
+        # assigned partition" and returns the paused input partitions' records too;
+        # Faust then discards them, but their positions have moved past them, and a
+        # partition the group has not committed yet is not sought back: the records
+        # were never processed (seen as whole partitions silently skipped after a
+        # worker joined). The thread gets a copy taken when the fetch starts.
+        if active_partitions is None:
+            return await super()._getmany(None, timeout)
+        fetching = set(active_partitions)
+        if not fetching:
+            return {}
+        return await super()._getmany(fetching, timeout)
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek to the committed offsets, and an uncommitted input partition to its start.
+
+        aiokafka leaves a partition without a committed offset (or with offset 0)
+        wherever its fetch position happens to be; Faust's recovery relies on this seek
+        to take back anything fetched but not processed, so an input partition the group
+        has not committed yet goes back to where the group would start reading it
+        (``auto_offset_reset=earliest``). Messages already applied are skipped by
+        their beds' recorded offsets.
+        """
+        committed = await super().seek_to_committed()
+        uncommitted = {
+            tp: 0
+            for tp, offset in committed.items()
+            if not offset and tp.topic in self.intake.topics
+        }
+        if uncommitted:
+            await self.seek_wait(uncommitted)
+        return committed
 
     async def _drain_messages(self, fetcher: Any) -> None:
         # Faust's own loop (faust.transport.consumer.Consumer._drain_messages) with one
@@ -106,13 +146,23 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         and were released out of event-time order. Faust pauses a partition whose
         stream buffer is full the same way (``on_buffer_full``), and resumes it here
         once the aligner has let its messages go.
+
+        A partition Faust has paused itself (a rebalance, table recovery) is left to
+        Faust: resuming it here would fetch input before its beds' state is
+        recovered and before its sibling topics are fetched again, whose events
+        would then arrive late and be dead-lettered.
         """
         intake = self.intake
-        for tp in self.assignment():
+        assigned = self.assignment()
+        held_back = self._buffered_partitions
+        held_back &= assigned  # forget partitions revoked while held back
+        for tp in assigned:
             if tp.topic not in intake.topics:
                 continue
             if intake.held_on(tp.topic, tp.partition) >= intake.hold_limit:
                 self.on_buffer_full(tp)
+            elif tp in self._paused_partitions:
+                held_back.discard(tp)  # Faust resumes it once recovery is over
             else:
                 self.on_buffer_drop(tp)
 

@@ -101,3 +101,106 @@ def test_a_partition_with_many_held_messages_is_fetched_no_further_until_they_go
     held[ahead] = 0  # the aligner let them go
     consumer._hold_back()
     assert consumer._get_active_partitions() == {ahead, other, changelog}
+
+
+def test_a_held_back_partition_paused_by_a_rebalance_stays_paused_until_faust_resumes_it(
+    tmp_path: Path,
+) -> None:
+    """Resuming it when its held messages go (the aligner drops them on revocation)
+    would fetch input while the beds' state is still being recovered, ahead of the
+    sibling topics Faust keeps paused: their events would then arrive late."""
+    from faust.types import TP
+
+    app, consumer, _ = _consumer(tmp_path)
+    ahead, other = TP("icu.arterial", 0), TP("icu.infusions", 0)
+    held = {ahead: app.batch_intake.hold_limit}
+    app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
+    consumer.assignment = lambda: {ahead, other}  # type: ignore[method-assign]
+    consumer._set_active_tps({ahead, other})
+    consumer._hold_back()
+    assert consumer._get_active_partitions() == {other}
+    consumer.pause_partitions({ahead, other})  # a rebalance: Faust pauses the assignment
+    held.clear()  # the aligner forgets the revoked partition's messages
+    consumer._hold_back()
+    assert consumer._get_active_partitions() == set()
+    consumer.resume_partitions({ahead, other})  # recovery over
+    consumer._hold_back()
+    assert consumer._get_active_partitions() == {ahead, other}
+
+
+def test_a_partition_revoked_while_held_back_is_forgotten(tmp_path: Path) -> None:
+    from faust.types import TP
+
+    app, consumer, _ = _consumer(tmp_path)
+    ahead = TP("icu.arterial", 0)
+    app.batch_intake.held_on = lambda topic, partition: app.batch_intake.hold_limit
+    consumer.assignment = lambda: {ahead}  # type: ignore[method-assign]
+    consumer._set_active_tps({ahead})
+    consumer._hold_back()
+    consumer.assignment = set  # type: ignore[method-assign]
+    consumer._hold_back()
+    assert ahead not in consumer._buffered_partitions
+
+
+class _FakeThread:
+    """Stands in for Faust's consumer thread: records what a fetch and a seek are given."""
+
+    def __init__(self) -> None:
+        self.fetch_started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.fetched_from: list[set[Any]] = []
+        self.committed: dict[Any, int | None] = {}
+        self.sought: dict[Any, int] = {}
+
+    async def getmany(self, active: set[Any], _timeout: float) -> dict[Any, list[Any]]:
+        self.fetch_started.set()
+        await self.release.wait()  # the thread reads the set later than it was handed over
+        self.fetched_from.append(set(active))
+        return {}
+
+    async def seek_to_committed(self) -> dict[Any, int | None]:
+        return dict(self.committed)
+
+    async def seek_wait(self, partitions: dict[Any, int]) -> None:
+        self.sought.update(partitions)
+
+
+def test_a_fetch_is_not_widened_by_partitions_paused_while_it_runs(tmp_path: Path) -> None:
+    """An active set emptied mid-fetch meant "every partition" to aiokafka: paused input
+    partitions' records came back, were discarded by Faust, and were never read again."""
+    from faust.types import TP
+
+    async def scenario() -> None:
+        _, consumer, _ = _consumer(tmp_path)
+        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
+        changelog = TP("changelog", 0)
+        consumer._set_active_tps({changelog})
+        fetch = asyncio.create_task(consumer._getmany(consumer._get_active_partitions(), 1.0))
+        await thread.fetch_started.wait()
+        consumer.pause_partitions({changelog})  # recovery done: Faust pauses it mid-fetch
+        thread.release.set()
+        await fetch
+        assert thread.fetched_from == [{changelog}]
+        assert await consumer._getmany(consumer._get_active_partitions(), 1.0) == {}
+        assert thread.fetched_from == [{changelog}]  # nothing active: no fetch at all
+
+    asyncio.run(scenario())
+
+
+def test_seeking_to_committed_sends_uncommitted_input_partitions_to_their_start(
+    tmp_path: Path,
+) -> None:
+    from aiokafka import TopicPartition
+
+    async def scenario() -> None:
+        app, consumer, _ = _consumer(tmp_path)
+        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
+        arterial = sorted(app.batch_intake.topics)[0]
+        never, zero, some = (TopicPartition(arterial, p) for p in range(3))
+        changelog = TopicPartition("vasowatch-bed-state-changelog", 0)
+        thread.committed = {never: None, zero: 0, some: 42, changelog: None}
+        assert await consumer.seek_to_committed() == thread.committed
+        # Changelogs are never committed; Faust seeks them itself for recovery.
+        assert thread.sought == {never: 0, zero: 0}
+
+    asyncio.run(scenario())
