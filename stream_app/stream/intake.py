@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP, ConsumerT, Message, TopicT
@@ -78,13 +79,19 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         their beds' recorded offsets.
         """
         committed = await super().seek_to_committed()
+        assigned = self.assignment()
         uncommitted = {
             tp: 0
             for tp, offset in committed.items()
-            if not offset and tp.topic in self.intake.topics
+            if not offset and tp.topic in self.intake.topics and tp in assigned
         }
         if uncommitted:
-            await self.seek_wait(uncommitted)
+            try:
+                await self.seek_wait(uncommitted)
+            except IllegalStateError:
+                # Revoked while the committed offsets were asked for: the next
+                # assignment starts every partition from its committed offset anyway.
+                self.log.info("seek to start skipped: a rebalance is under way")
         return committed
 
     async def _drain_messages(self, fetcher: Any) -> None:

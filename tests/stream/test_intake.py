@@ -199,8 +199,32 @@ def test_seeking_to_committed_sends_uncommitted_input_partitions_to_their_start(
         never, zero, some = (TopicPartition(arterial, p) for p in range(3))
         changelog = TopicPartition("vasowatch-bed-state-changelog", 0)
         thread.committed = {never: None, zero: 0, some: 42, changelog: None}
+        consumer.assignment = lambda: set(thread.committed)  # type: ignore[method-assign]
         assert await consumer.seek_to_committed() == thread.committed
         # Changelogs are never committed; Faust seeks them itself for recovery.
         assert thread.sought == {never: 0, zero: 0}
+
+    asyncio.run(scenario())
+
+
+def test_a_partition_revoked_during_the_seek_is_not_sought(tmp_path: Path) -> None:
+    from aiokafka import TopicPartition
+    from aiokafka.errors import IllegalStateError
+
+    async def scenario() -> None:
+        app, consumer, _ = _consumer(tmp_path)
+        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
+        arterial = sorted(app.batch_intake.topics)[0]
+        kept, revoked = TopicPartition(arterial, 0), TopicPartition(arterial, 1)
+        thread.committed = {kept: None, revoked: None}
+        consumer.assignment = lambda: {kept}  # type: ignore[method-assign]
+        await consumer.seek_to_committed()
+        assert thread.sought == {kept: 0}
+
+        async def revoked_meanwhile(partitions: dict[Any, int]) -> None:
+            raise IllegalStateError("not assigned")
+
+        thread.seek_wait = revoked_meanwhile  # type: ignore[method-assign]
+        assert await consumer.seek_to_committed() == thread.committed  # no crash
 
     asyncio.run(scenario())
