@@ -139,39 +139,75 @@ class Aligner:
             )
         self._overflowing = overflow
         for partition in sorted(partitions):
-            queues = [(t, self._queues.get((t, partition))) for t in self.topics]
-            # An empty topic found caught up for messages received at time R is caught
-            # up for any received before R too, and its position does not move while
-            # releasing: ask the broker's view once per topic, not once per message.
-            clear_until: dict[str, int] = {}
-            while True:
-                heads = [(q[0].ts, t) for t, q in queues if q]
-                if not heads:
-                    break
-                _, first = min(heads)
-                candidate = self._queues[(first, partition)][0]
-                blocked = False
-                if not overflow:
-                    for topic, queue in queues:
-                        if queue or clear_until.get(topic, -1) >= candidate.received_ms:
-                            continue
-                        tp = (topic, partition)
-                        quiet_since = max(
-                            self._last_delivery.get(tp, now_ms),
-                            self._active_since.get(partition, now_ms),
-                        )
-                        idle = now_ms - quiet_since >= self.idle_ms
-                        last = self._last_offset.get(tp)
-                        if idle and unread is not None:
-                            idle = not unread(topic, partition, last)
-                        if idle:
-                            clear_until[topic] = _ALWAYS
-                        elif caught_up(topic, partition, last, candidate.received_ms):
-                            clear_until[topic] = candidate.received_ms
-                        else:
-                            blocked = True
-                            break
-                if blocked:
-                    break
-                released.append(self._queues[(first, partition)].popleft())
+            self._release_partition(partition, overflow, now_ms, caught_up, unread, released)
         return released
+
+    def _release_partition(
+        self,
+        partition: int,
+        overflow: bool,
+        now_ms: int,
+        caught_up: Callable[[str, int, int | None, int], bool],
+        unread: Callable[[str, int, int | None], int | None] | None,
+        released: list[Pending],
+    ) -> None:
+        queues = [(t, self._queues.get((t, partition))) for t in self.topics]
+        # An empty topic found caught up for messages received at time R is caught up
+        # for any received before R too, and its position does not move while
+        # releasing: ask the broker's view once per topic, not once per message.
+        clear_until: dict[str, int] = {}
+
+        def clear(received_ms: int) -> bool:
+            return overflow or self._siblings_clear(
+                partition, queues, received_ms, clear_until, now_ms, caught_up, unread
+            )
+
+        while True:
+            live = [q for _, q in queues if q]
+            if not live:
+                return
+            if len(live) == 1:
+                # One topic holds everything: its head is always the candidate, and
+                # receipt times only grow along a queue, so whatever arrived with a
+                # cleared head goes with it.
+                queue = live[0]
+                while queue and clear(received := queue[0].received_ms):
+                    while queue and queue[0].received_ms <= received:
+                        released.append(queue.popleft())
+                return
+            _, first = min((q[0].ts, t) for t, q in queues if q)
+            candidate = self._queues[(first, partition)]
+            if not clear(candidate[0].received_ms):
+                return
+            released.append(candidate.popleft())
+
+    def _siblings_clear(
+        self,
+        partition: int,
+        queues: list[tuple[str, deque[Pending] | None]],
+        received_ms: int,
+        clear_until: dict[str, int],
+        now_ms: int,
+        caught_up: Callable[[str, int, int | None, int], bool],
+        unread: Callable[[str, int, int | None], int | None] | None,
+    ) -> bool:
+        """Whether every empty sibling topic lets a message received at ``received_ms`` go."""
+        for topic, queue in queues:
+            if queue or clear_until.get(topic, -1) >= received_ms:
+                continue
+            tp = (topic, partition)
+            quiet_since = max(
+                self._last_delivery.get(tp, now_ms),
+                self._active_since.get(partition, now_ms),
+            )
+            idle = now_ms - quiet_since >= self.idle_ms
+            last = self._last_offset.get(tp)
+            if idle and unread is not None:
+                idle = not unread(topic, partition, last)
+            if idle:
+                clear_until[topic] = _ALWAYS
+            elif caught_up(topic, partition, last, received_ms):
+                clear_until[topic] = received_ms
+            else:
+                return False
+        return True

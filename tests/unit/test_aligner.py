@@ -144,3 +144,86 @@ def test_the_broker_is_asked_once_per_waiting_topic_not_once_per_message() -> No
     released = aligner.release(100, polled_at_60)
     assert [p.offset for p in released] == list(range(1000))  # the one received at 80 waits
     assert asked == [50, 80]
+
+
+class _OneAtATime(Aligner):
+    """The release rule stated plainly: the lowest event time among the queue heads
+    goes while every empty sibling is caught up for it or idle; the broker is asked
+    for every message. The real aligner must give exactly the same releases."""
+
+    def release(self, now_ms, caught_up, unread=None):  # type: ignore[no-untyped-def]
+        released = []
+        for partition in sorted({p for _, p in self._queues}):
+            while True:
+                heads = [
+                    (q[0].ts, t) for t in self.topics if (q := self._queues.get((t, partition)))
+                ]
+                if not heads:
+                    break
+                _, first = min(heads)
+                candidate = self._queues[(first, partition)][0]
+                if not all(
+                    self._queues.get((t, partition))
+                    or self._sibling_lets_go(t, partition, candidate, now_ms, caught_up, unread)
+                    for t in self.topics
+                ):
+                    break
+                released.append(self._queues[(first, partition)].popleft())
+        return released
+
+    def _sibling_lets_go(self, topic, partition, candidate, now_ms, caught_up, unread):  # type: ignore[no-untyped-def]
+        tp = (topic, partition)
+        quiet_since = max(
+            self._last_delivery.get(tp, now_ms), self._active_since.get(partition, now_ms)
+        )
+        idle = now_ms - quiet_since >= self.idle_ms
+        if idle and unread is not None:
+            idle = not unread(topic, partition, self._last_offset.get(tp))
+        return idle or caught_up(topic, partition, self._last_offset.get(tp), candidate.received_ms)
+
+
+def test_releases_equal_the_plainly_stated_rule() -> None:
+    """Memoised broker answers and whole-queue releases change nothing released."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    topics = ("arterial", "infusions", "acks")
+    step = st.tuples(
+        st.lists(  # messages received at this step: (topic, partition, event time)
+            st.tuples(st.sampled_from(topics), st.integers(0, 1), st.integers(0, 50)),
+            max_size=12,
+        ),
+        st.integers(0, 4_000),  # wall time advance
+        st.dictionaries(  # per topic-partition: receipt time the broker was polled after
+            st.tuples(st.sampled_from(topics), st.integers(0, 1)), st.integers(0, 40_000)
+        ),
+        st.dictionaries(  # per topic-partition: messages the broker still holds
+            st.tuples(st.sampled_from(topics), st.integers(0, 1)), st.integers(0, 2)
+        ),
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(step, max_size=10))
+    def check(steps: list) -> None:  # type: ignore[type-arg]
+        real, plain = Aligner(topics, idle_ms=5_000), _OneAtATime(topics, idle_ms=5_000)
+        now, offsets = 0, {}
+        for aligner in (real, plain):
+            aligner.assign([0, 1], now)
+        for arrivals, advance, polled, backlog in steps:
+            now += advance
+            for topic, partition, ts in arrivals:
+                offset = offsets[(topic, partition)] = offsets.get((topic, partition), -1) + 1
+                for aligner in (real, plain):
+                    aligner.add(Pending(topic, partition, offset, ts, payload=None), now)
+
+            def caught_up(topic: str, partition: int, last: object, fresh_after: int) -> bool:
+                return fresh_after <= polled.get((topic, partition), -1)  # noqa: B023
+
+            def unread(topic: str, partition: int, last: object) -> int:
+                return backlog.get((topic, partition), 0)  # noqa: B023
+
+            got = [(p.topic, p.partition, p.offset) for p in real.release(now, caught_up, unread)]
+            want = [(p.topic, p.partition, p.offset) for p in plain.release(now, caught_up, unread)]
+            assert got == want
+
+    check()
