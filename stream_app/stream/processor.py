@@ -132,6 +132,7 @@ class BatchProcessor:
         now = wall_ms()
         touched: dict[bytes, tuple[BedState, int]] = {}
         pending: list[Any] = []
+        applied: dict[str, int] = {}  # events per topic, counted once per batch
         new_beds = 0
         for item in released:
             message: Message = item.payload
@@ -162,7 +163,7 @@ class BatchProcessor:
                 state = step.state
                 if step.transitions or step.notes or step.rejection is not None:
                     pending.extend(await self._outcomes.of_step(step, item, event.ts))
-            self._consumed(item.topic).inc(len(message.decoded.events))
+            applied[item.topic] = applied.get(item.topic, 0) + len(message.decoded.events)
             assert state is not None
             state.offsets[source] = item.offset
             state.received_wall_ms = now
@@ -177,12 +178,15 @@ class BatchProcessor:
         )
         for item in released:
             self._ack(item.handle)
+        for topic, count in applied.items():
+            self._consumed(topic).inc(count)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
         self._metrics.beds_in_state.set(len(self._beds))
 
     def _consumed(self, topic: str) -> Any:
         """The events-consumed counter of a topic (labels() per event cost as much as
-        the engine's own work on a sample)."""
+        the engine's own work on a sample; it is incremented once per batch, after the
+        batch's states are on the broker)."""
         counter = self._consumed_counters.get(topic)
         if counter is None:
             counter = self._metrics.events_consumed.labels(topic, self._kinds[topic])
