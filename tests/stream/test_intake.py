@@ -228,3 +228,75 @@ def test_a_partition_revoked_during_the_seek_is_not_sought(tmp_path: Path) -> No
         assert await consumer.seek_to_committed() == thread.committed  # no crash
 
     asyncio.run(scenario())
+
+
+def _records(topic: str, partition: int, *offsets: int) -> list[Any]:
+    from aiokafka.structs import ConsumerRecord
+
+    return [
+        ConsumerRecord(topic, partition, o, 1_000, 0, b"b1", b"{}", None, 2, 2, ()) for o in offsets
+    ]
+
+
+def test_a_fetch_goes_to_the_processor_whole_in_offset_order(tmp_path: Path) -> None:
+    """Faust's rules kept while bypassing its getmany: records below the read offset
+    (fetched before a seek back) and of partitions no longer active are left out;
+    other topics' records go to Faust's callback one by one."""
+    from faust.types import TP
+
+    async def scenario() -> None:
+        app, consumer, delivered = _consumer(tmp_path)
+        app.flow_control.resume()
+        arterial, infusions = sorted(app.batch_intake.topics)[:2]
+        a0, a1, i0, changelog = TP(arterial, 0), TP(arterial, 1), TP(infusions, 0), TP("cl", 0)
+        fetched = {
+            a0: _records(arterial, 0, 3, 4, 5, 6),
+            a1: _records(arterial, 1, 0, 1),
+            i0: _records(infusions, 0, 7),
+            changelog: _records("cl", 0, 11, 12),
+        }
+
+        async def wait_next_records(_timeout: float) -> Any:
+            return fetched, {a0, i0, changelog}  # a1 paused since the fetch began
+
+        called_back: list[int] = []
+
+        async def callback(message: Any) -> None:
+            called_back.append(message.offset)
+
+        consumer._wait_next_records = wait_next_records  # type: ignore[method-assign]
+        consumer.callback = callback  # type: ignore[method-assign]
+        consumer.highwater = lambda tp: 20  # type: ignore[method-assign]
+        consumer.assignment = lambda: set(fetched)  # type: ignore[method-assign]
+        consumer._read_offset[a0] = 5  # sought back to 5 after records 3-4 were fetched
+        await consumer._drain_fetch()
+        assert delivered == [[5, 6, 7]]
+        assert called_back == [11, 12]
+        assert consumer._read_offset[a0] == 6
+        assert consumer._read_offset[i0] == 7
+
+    asyncio.run(scenario())
+
+
+def test_a_fetch_returned_after_the_flow_stopped_is_sought_back(tmp_path: Path) -> None:
+    from faust.types import TP
+
+    async def scenario() -> None:
+        app, consumer, delivered = _consumer(tmp_path)
+        arterial = sorted(app.batch_intake.topics)[0]
+        sought: list[bool] = []
+
+        async def wait_next_records(_timeout: float) -> Any:
+            consumer.stop_flow()  # a rebalance began while the fetch was out
+            return {TP(arterial, 0): _records(arterial, 0, 1)}, {TP(arterial, 0)}
+
+        async def perform_seek() -> None:
+            sought.append(True)
+
+        consumer._wait_next_records = wait_next_records  # type: ignore[method-assign]
+        consumer.perform_seek = perform_seek  # type: ignore[method-assign]
+        await consumer._drain_fetch()
+        assert delivered == []
+        assert sought == [True]
+
+    asyncio.run(scenario())
