@@ -30,16 +30,26 @@ class Outcomes:
         self._emitter = emitter
         self._deadletters = deadletters
         self._metrics = metrics
+        # labels() costs more than the engine's work on a sample; notes come from a
+        # small fixed vocabulary, so each note's counter is looked up once.
+        self._note_counters: dict[str, Any] = {}
+
+    def _note_counter(self, note: str) -> Any:
+        counter = self._note_counters.get(note)
+        if counter is None:
+            if note.startswith("artifact:"):
+                counter = self._metrics.artifacts.labels(note.split(":", 1)[1])
+            else:
+                counter = self._metrics.event_notes.labels(note)
+            self._note_counters[note] = counter
+        return counter
 
     async def of_step(self, step: Step, item: Pending, event_ms: int) -> list[Any]:
         """Count the step's notes; send its rejection and transitions."""
         message = item.payload
         futures = []
         for note in step.notes:
-            if note.startswith("artifact:"):
-                self._metrics.artifacts.labels(note.split(":", 1)[1]).inc()
-            else:
-                self._metrics.event_notes.labels(note).inc()
+            self._note_counter(note).inc()
         if step.rejection is not None:
             futures.append(
                 await self.reject(
