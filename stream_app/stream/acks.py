@@ -9,7 +9,7 @@ could lose the held message in a crash. These wait until nothing older is held.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 
@@ -18,7 +18,7 @@ class HeldOffsets(Protocol):
 
 
 class OrderedAcks:
-    def __init__(self, held: HeldOffsets, ack: Callable[[Any], None]) -> None:
+    def __init__(self, held: HeldOffsets, ack: Callable[[Sequence[Any]], None]) -> None:
         self._held = held
         self._ack = ack
         self._waiting: dict[tuple[str, int], list[tuple[int, Any]]] = {}
@@ -33,7 +33,7 @@ class OrderedAcks:
             still = []
             for offset, event in waiting:
                 if lowest is None or offset < lowest:
-                    self._ack(event)
+                    self._ack([event])
                 else:
                     still.append((offset, event))
             if still:

@@ -23,6 +23,8 @@ from aiokafka.errors import IllegalStateError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP, ConsumerT, Message, TopicT
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
 
 BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
 
@@ -252,10 +254,45 @@ class BatchIntakeApp(faust.App):
         return cast(ConsumerT, consumer)
 
 
-def acknowledge(app: faust.App) -> Callable[[Message], None]:
-    """Acknowledge a batch-delivered message to Faust, which commits acknowledged offsets."""
+def acknowledge(app: faust.App) -> Callable[[Sequence[Message]], None]:
+    """Acknowledge processed messages to Faust, which commits acknowledged offsets.
 
-    def ack(message: Message) -> None:
-        app.consumer.ack(message)
+    What Faust's ``Consumer.ack`` does for one message (under its ack lock: mark the
+    message, record its offset for the next commit unless already committed), done for
+    a batch at once: one message at a time it took 7% of the worker's time. The
+    intake never registers messages as pending (``track_message``), so Faust's set
+    of unacknowledged messages has nothing to remove.
+    """
 
-    return ack
+    def ack_all(messages: Sequence[Message]) -> None:
+        consumer: Any = app.consumer
+        enabled_for = app.topics.acks_enabled_for
+        enabled: dict[str, bool] = {}
+        committed_offsets, acked_index, acked = (
+            consumer._committed_offset,
+            consumer._acked_index,
+            consumer._acked,
+        )
+        counted = 0
+        with ack_lock:
+            for message in messages:
+                if message.acked:
+                    continue
+                message.acked = True
+                on = enabled.get(message.topic)
+                if on is None:
+                    on = enabled[message.topic] = enabled_for(message.topic)
+                if not on:
+                    continue
+                tp, offset = message.tp, message.offset
+                committed = committed_offsets[tp]
+                if committed is None or offset >= committed:
+                    index = acked_index[tp]
+                    if offset not in index:
+                        index.add(offset)
+                        acked[tp].append(offset)
+                        counted += 1
+            consumer._n_acked += counted
+        notify(consumer._waiting_for_ack)
+
+    return ack_all

@@ -54,7 +54,7 @@ class BatchProcessor:
         aligner: Aligner,
         caught_up: Callable[[str, int, int | None, int], bool],
         lag: Callable[[str, int, int | None], int | None],
-        ack: Callable[[Any], None],
+        ack: Callable[[Sequence[Any]], None],
         max_message_bytes: int,
         blindness: BlindnessWatch,
         max_beds: int = 20_000,
@@ -176,8 +176,7 @@ class BatchProcessor:
         await self._settle(
             [self._beds.put(key, state, partition) for key, (state, partition) in touched.items()]
         )
-        for item in released:
-            self._ack(item.handle)
+        self._ack([item.handle for item in released])
         for topic, count in applied.items():
             self._consumed(topic).inc(count)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)

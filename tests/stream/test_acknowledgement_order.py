@@ -62,8 +62,8 @@ def test_messages_are_acknowledged_only_after_their_state_is_on_the_broker() -> 
         table = _Table()
         acknowledged: list[int] = []
 
-        def ack(message: Any) -> None:
-            acknowledged.append(message.offset)
+        def ack(messages: Any) -> None:
+            acknowledged.extend(message.offset for message in messages)
 
         processor = BatchProcessor(
             kinds={TOPIC: "arterial"},

@@ -300,3 +300,53 @@ def test_a_fetch_returned_after_the_flow_stopped_is_sought_back(tmp_path: Path) 
         assert sought == [True]
 
     asyncio.run(scenario())
+
+
+def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """Same offsets recorded for the next commit, in the same order, same count: below
+    the committed offset ignored, repeats once, topics without acknowledgements left."""
+    from faust.types import TP
+
+    from stream_app.stream.intake import acknowledge
+
+    def messages(app: Any) -> list[Message]:
+        made = []
+        for topic, partition, offset in [
+            ("icu.arterial", 0, 5),
+            ("icu.arterial", 0, 3),  # below the committed offset
+            ("icu.arterial", 0, 7),
+            ("icu.arterial", 1, 0),
+            ("icu.arterial", 0, 5),  # the same offset again (a re-read)
+            ("no-acks", 0, 1),
+            ("icu.arterial", 1, 2),
+        ]:
+            made.append(
+                Message(
+                    topic, partition, offset, 0.0, 0, {}, b"b", b"{}", None, tp=TP(topic, partition)
+                )
+            )
+        return made
+
+    results = []
+    for bulk in (False, True):
+        app, consumer, _ = _consumer(tmp_path / str(bulk))
+        app.topics.acks_enabled_for = lambda topic: topic != "no-acks"  # type: ignore[method-assign]
+        consumer._committed_offset[TP("icu.arterial", 0)] = 4
+        batch = messages(app)
+        if bulk:
+            acknowledge(app)(batch)
+        else:
+            for message in batch:
+                consumer.ack(message)
+        results.append(
+            (
+                {tp: list(v) for tp, v in consumer._acked.items() if v},
+                {tp: set(v) for tp, v in consumer._acked_index.items() if v},
+                consumer._n_acked,
+                [m.acked for m in batch],
+            )
+        )
+    assert results[0] == results[1]
+    assert results[1][0] == {TP("icu.arterial", 0): [5, 7], TP("icu.arterial", 1): [0, 2]}

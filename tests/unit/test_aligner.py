@@ -93,7 +93,7 @@ def test_messages_with_nothing_to_apply_are_acknowledged_after_older_held_ones()
         def lowest_held(self, topic: str, partition: int) -> int | None:
             return held.get((topic, partition))
 
-    acks = OrderedAcks(Held(), acked.append)
+    acks = OrderedAcks(Held(), acked.extend)
     acks.wait("t", 0, 4, "older junk")
     acks.wait("t", 0, 6, "junk after a held message")
     acks.wait("t", 1, 9, "other partition")
