@@ -83,35 +83,38 @@ class BatchProcessor:
         on the broker."""
         now = wall_ms()
         pending: list[Any] = []
+        # Locals: this loop runs once per consumed message.
+        owned, kinds, max_bytes, hold = self._owned, self._kinds, self._max_bytes, self._aligner.add
         async with self._lock:
             for msg in messages:
-                if msg.partition not in self._owned:
-                    # Taken from the stream's buffer after the partition was revoked: its
-                    # new owner processes it; acknowledging it here would skip it.
+                topic, partition = msg.topic, msg.partition
+                if partition not in owned:
+                    # Delivered after the partition was revoked: its new owner
+                    # processes it; acknowledging it here would skip it.
                     continue
-                kind = self._kinds[msg.topic]
                 decoded = decode_message(
-                    kind,
+                    kinds[topic],
                     msg.value,
                     key=msg.key,
                     check_key=True,
                     now_ms=now,
-                    max_bytes=self._max_bytes,
+                    max_bytes=max_bytes,
                 )
                 for rejection in decoded.rejections:
                     pending.append(
                         await self._outcomes.reject(
-                            rejection, msg.topic, msg.partition, msg.offset, msg.key
+                            rejection, topic, partition, msg.offset, msg.key
                         )
                     )
-                if not decoded.events:
-                    self._aligner.seen(msg.topic, msg.partition, msg.offset, now)
-                    self._ordered_acks.wait(msg.topic, msg.partition, msg.offset, msg)
+                events = decoded.events
+                if not events:
+                    self._aligner.seen(topic, partition, msg.offset, now)
+                    self._ordered_acks.wait(topic, partition, msg.offset, msg)
                     continue
-                ts = min(e.ts for e in decoded.events)
-                append_ms = int(msg.timestamp * 1000) if msg.timestamp else None
-                item = Message(msg.key, msg.value, append_ms, decoded)
-                self._aligner.add(Pending(msg.topic, msg.partition, msg.offset, ts, item, msg), now)
+                ts = events[0].ts if len(events) == 1 else min(e.ts for e in events)
+                stamp = msg.timestamp
+                item = Message(msg.key, msg.value, int(stamp * 1000) if stamp else None, decoded)
+                hold(Pending(topic, partition, msg.offset, ts, item, msg), now)
             await self._settle(pending)
             await self._process(self._aligner.release(now, self._caught_up, self._lag))
             self._ordered_acks.release()
