@@ -1,4 +1,5 @@
-"""Acknowledging messages that had nothing to apply, in an order Faust can commit.
+"""Acknowledging processed messages to Faust, and those with nothing to apply in an
+order Faust can commit.
 
 A message that only produced dead letters could be acknowledged at once, but an older
 message of the same topic-partition may still be held for event-time alignment.
@@ -11,6 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
+
+import faust
+from faust.types import Message
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
 
 
 class HeldOffsets(Protocol):
@@ -45,3 +51,47 @@ class OrderedAcks:
         """Partitions given away: their new owner reads (and dead-letters) these again."""
         for tp in [tp for tp in self._waiting if tp[1] in partitions]:
             del self._waiting[tp]
+
+
+def acknowledge(app: faust.App) -> Callable[[Sequence[Message]], None]:
+    """Acknowledge processed messages to Faust, which commits acknowledged offsets.
+
+    What Faust's ``Consumer.ack`` does for one message (under its ack lock: mark the
+    message, record its offset for the next commit unless already committed), done for
+    a batch at once: one message at a time it took 7% of the worker's time. The
+    intake never registers messages as pending (``track_message``), so Faust's set
+    of unacknowledged messages has nothing to remove.
+    """
+
+    def ack_all(messages: Sequence[Message]) -> None:
+        consumer: Any = app.consumer
+        enabled_for = app.topics.acks_enabled_for
+        enabled: dict[str, bool] = {}
+        committed_offsets, acked_index, acked = (
+            consumer._committed_offset,
+            consumer._acked_index,
+            consumer._acked,
+        )
+        counted = 0
+        with ack_lock:
+            for message in messages:
+                if message.acked:
+                    continue
+                message.acked = True
+                on = enabled.get(message.topic)
+                if on is None:
+                    on = enabled[message.topic] = enabled_for(message.topic)
+                if not on:
+                    continue
+                tp, offset = message.tp, message.offset
+                committed = committed_offsets[tp]
+                if committed is None or offset >= committed:
+                    index = acked_index[tp]
+                    if offset not in index:
+                        index.add(offset)
+                        acked[tp].append(offset)
+                        counted += 1
+            consumer._n_acked += counted
+        notify(consumer._waiting_for_ack)
+
+    return ack_all

@@ -18,13 +18,14 @@ from stream_app.engine.engine import Engine
 from stream_app.engine.pack import RulePack
 from stream_app.metrics import build_metrics
 from stream_app.settings import Settings
+from stream_app.stream.acks import acknowledge
 from stream_app.stream.aligner import Aligner
 from stream_app.stream.beds import BedStore
 from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.connection import faust_credentials
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
-from stream_app.stream.intake import BatchIntake, BatchIntakeApp, acknowledge
+from stream_app.stream.intake import BatchIntake, BatchIntakeApp
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
 from stream_app.stream.web import install_web

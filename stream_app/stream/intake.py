@@ -7,9 +7,10 @@ bare consumer reads 400,000 messages/s. Here the fetcher loop collects the input
 topics' messages of one fetch and awaits the processor once for all of them; every
 other topic (table changelogs during recovery, anything else subscribed) still takes
 Faust's own path. Faust keeps owning the group, rebalances, offsets and commits: the
-processor acknowledges each message to the consumer as before, and a fetch read
-under a generation that has since ended is dropped unprocessed (the partition's owner
-reads it again from the committed offset, as Faust's streams do).
+processor acknowledges what it has processed (``acks.acknowledge``, Faust's own
+bookkeeping done per batch), and a fetch read under a generation that has since
+ended is dropped unprocessed (the partition's owner reads it again from the committed
+offset, as Faust's streams do).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from aiokafka.errors import IllegalStateError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP, ConsumerT, Message, TopicT
-from faust.types.tuples import ack_lock
-from mode.utils.futures import notify
 
 BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
 
@@ -97,9 +96,8 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         return committed
 
     async def _drain_messages(self, fetcher: Any) -> None:
-        # Faust's own loop (faust.transport.consumer.Consumer._drain_messages) with one
-        # change, in _drain_fetch: the intake topics' messages are collected, not called
-        # back one by one.
+        # Faust's own loop (faust.transport.consumer.Consumer._drain_messages), except
+        # that each fetch goes through _drain_fetch below.
         consumer_stopped = self._stopped.is_set
         fetcher_stopped = fetcher._stopped.is_set
         stopping: tuple[type[BaseException], ...] = (
@@ -252,47 +250,3 @@ class BatchIntakeApp(faust.App):
         )
         consumer.intake = intake
         return cast(ConsumerT, consumer)
-
-
-def acknowledge(app: faust.App) -> Callable[[Sequence[Message]], None]:
-    """Acknowledge processed messages to Faust, which commits acknowledged offsets.
-
-    What Faust's ``Consumer.ack`` does for one message (under its ack lock: mark the
-    message, record its offset for the next commit unless already committed), done for
-    a batch at once: one message at a time it took 7% of the worker's time. The
-    intake never registers messages as pending (``track_message``), so Faust's set
-    of unacknowledged messages has nothing to remove.
-    """
-
-    def ack_all(messages: Sequence[Message]) -> None:
-        consumer: Any = app.consumer
-        enabled_for = app.topics.acks_enabled_for
-        enabled: dict[str, bool] = {}
-        committed_offsets, acked_index, acked = (
-            consumer._committed_offset,
-            consumer._acked_index,
-            consumer._acked,
-        )
-        counted = 0
-        with ack_lock:
-            for message in messages:
-                if message.acked:
-                    continue
-                message.acked = True
-                on = enabled.get(message.topic)
-                if on is None:
-                    on = enabled[message.topic] = enabled_for(message.topic)
-                if not on:
-                    continue
-                tp, offset = message.tp, message.offset
-                committed = committed_offsets[tp]
-                if committed is None or offset >= committed:
-                    index = acked_index[tp]
-                    if offset not in index:
-                        index.add(offset)
-                        acked[tp].append(offset)
-                        counted += 1
-            consumer._n_acked += counted
-        notify(consumer._waiting_for_ack)
-
-    return ack_all

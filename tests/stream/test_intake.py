@@ -309,7 +309,7 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
     the committed offset ignored, repeats once, topics without acknowledgements left."""
     from faust.types import TP
 
-    from stream_app.stream.intake import acknowledge
+    from stream_app.stream.acks import acknowledge
 
     def messages(app: Any) -> list[Message]:
         made = []
