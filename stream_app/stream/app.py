@@ -25,7 +25,7 @@ from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.connection import faust_credentials
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
-from stream_app.stream.intake import BatchIntake, BatchIntakeApp
+from stream_app.stream.intake import BatchIntake, BatchIntakeApp, HoldLimits
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
 from stream_app.stream.web import install_web
@@ -67,12 +67,13 @@ def create_app(
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     kinds = settings.input_kinds
     source = app.topic(*kinds, partitions=settings.topic_partitions, **raw)
-    aligner = Aligner(tuple(kinds), idle_ms=int(settings.align_idle_s * 1000))
-    # Room for one more batch on top of every input topic-partition held at its limit.
-    hold_limit = (aligner.max_held - settings.batch_max_events) // (
-        len(kinds) * settings.topic_partitions
+    limits = HoldLimits.for_partitions(
+        len(kinds) * settings.topic_partitions, settings.batch_max_events
     )
-    intake = BatchIntake(source, max(100, hold_limit))
+    aligner = Aligner(
+        tuple(kinds), idle_ms=int(settings.align_idle_s * 1000), max_held=limits.max_held
+    )
+    intake = BatchIntake(source, limits)
     app.batch_intake = intake
     alerts_topic = app.topic(settings.topic_alerts, **raw)
     deadletter_topic = app.topic(settings.topic_deadletter, **raw)
@@ -105,6 +106,7 @@ def create_app(
 
     intake.handler = processor.add_batch
     intake.held_on = aligner.held_on
+    intake.held = lambda: aligner.held
     install_web(app, registry)
     _wire_clock_and_rebalance(app, processor, settings)
     app.vasowatch_registry = registry  # type: ignore[attr-defined]

@@ -152,10 +152,25 @@ class _FakeThread:
         self.committed: dict[Any, int | None] = {}
         self.sought: dict[Any, int] = {}
 
-    async def getmany(self, active: set[Any], _timeout: float) -> dict[Any, list[Any]]:
+        self.max_records: list[int] = []
+
+    def _ensure_consumer(self) -> None:
+        return None
+
+    async def call_thread(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        return await method(*args, **kwargs)
+
+    async def _fetch_records(
+        self,
+        _consumer: None,
+        active: set[Any],
+        timeout: float,  # noqa: ASYNC109 (the keyword Faust passes)
+        max_records: int,
+    ) -> dict[Any, list[Any]]:
         self.fetch_started.set()
         await self.release.wait()  # the thread reads the set later than it was handed over
         self.fetched_from.append(set(active))
+        self.max_records.append(max_records)
         return {}
 
     async def seek_to_committed(self) -> dict[Any, int | None]:
@@ -350,3 +365,33 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
         )
     assert results[0] == results[1]
     assert results[1][0] == {TP("icu.arterial", 0): [5, 7], TP("icu.arterial", 1): [0, 2]}
+
+
+def test_a_fetch_takes_no_more_than_the_room_left_for_alignment(tmp_path: Path) -> None:
+    """One fetch could bring 10,000 records of one partition; with 12 partitions a
+    backlog drain passed the aligner's limit, past which event-time order is given up."""
+    from faust.types import TP
+
+    from stream_app.stream.intake import HoldLimits
+
+    limits = HoldLimits.for_partitions(4 * 12, 10_000)
+    assert limits.target < limits.max_held
+    assert limits.fetch_budget(0) == 10_000
+    assert limits.fetch_budget(limits.target - 3_000) == 3_000
+    assert limits.fetch_budget(limits.target + 1) == limits.floor  # siblings still fetched
+    assert limits.per_partition * 48 + limits.batch <= limits.target
+
+    async def scenario() -> None:
+        app, consumer, _ = _consumer(tmp_path)
+        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
+        thread.release.set()
+        held = [0]
+        app.batch_intake.held = lambda: held[0]
+        changelog = TP("changelog", 0)
+        consumer._set_active_tps({changelog})
+        for held[0] in (0, app.batch_intake.limits.target - 500, 10**9):
+            await consumer._getmany(consumer._get_active_partitions(), 1.0)
+        floor = app.batch_intake.limits.floor
+        assert thread.max_records == [app.batch_intake.limits.batch, 500, floor]
+
+    asyncio.run(scenario())
