@@ -48,7 +48,7 @@ class HoldLimits:
 
     max_held: int
     target: int
-    per_partition: int
+    per_partition: int  # held on one topic-partition: it is fetched no further
     floor: int
     batch: int
 
@@ -75,9 +75,6 @@ class BatchIntake:
         self.source = source
         self.topics = frozenset(source.topics)
         self.limits = limits
-        # Messages held for alignment on one topic-partition at which it is fetched no
-        # further until some are processed.
-        self.hold_limit = limits.per_partition
         self.handler: BatchHandler | None = None
         self.held_on: Callable[[str, int], int] = lambda _topic, _partition: 0
         self.held: Callable[[], int] = lambda: 0
@@ -244,7 +241,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         for tp in assigned:
             if tp.topic not in intake.topics:
                 continue
-            if intake.held_on(tp.topic, tp.partition) >= intake.hold_limit:
+            if intake.held_on(tp.topic, tp.partition) >= intake.limits.per_partition:
                 self.on_buffer_full(tp)
             elif tp in self._paused_partitions:
                 held_back.discard(tp)  # Faust resumes it once recovery is over

@@ -92,7 +92,7 @@ def test_a_partition_with_many_held_messages_is_fetched_no_further_until_they_go
 
     app, consumer, _ = _consumer(tmp_path)
     ahead, other, changelog = TP("icu.arterial", 0), TP("icu.arterial", 1), TP("changelog", 0)
-    held = {ahead: app.batch_intake.hold_limit, other: 3}
+    held = {ahead: app.batch_intake.limits.per_partition, other: 3}
     app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
     consumer.assignment = lambda: {ahead, other, changelog}  # type: ignore[method-assign]
     consumer._set_active_tps({ahead, other, changelog})
@@ -113,7 +113,7 @@ def test_a_held_back_partition_paused_by_a_rebalance_stays_paused_until_faust_re
 
     app, consumer, _ = _consumer(tmp_path)
     ahead, other = TP("icu.arterial", 0), TP("icu.infusions", 0)
-    held = {ahead: app.batch_intake.hold_limit}
+    held = {ahead: app.batch_intake.limits.per_partition}
     app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
     consumer.assignment = lambda: {ahead, other}  # type: ignore[method-assign]
     consumer._set_active_tps({ahead, other})
@@ -133,7 +133,7 @@ def test_a_partition_revoked_while_held_back_is_forgotten(tmp_path: Path) -> Non
 
     app, consumer, _ = _consumer(tmp_path)
     ahead = TP("icu.arterial", 0)
-    app.batch_intake.held_on = lambda topic, partition: app.batch_intake.hold_limit
+    app.batch_intake.held_on = lambda topic, partition: app.batch_intake.limits.per_partition
     consumer.assignment = lambda: {ahead}  # type: ignore[method-assign]
     consumer._set_active_tps({ahead})
     consumer._hold_back()
