@@ -326,7 +326,7 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
 
     from stream_app.stream.acks import acknowledge
 
-    def messages(app: Any) -> list[Message]:
+    def messages() -> list[Message]:
         made = []
         for topic, partition, offset in [
             ("icu.arterial", 0, 5),
@@ -349,7 +349,7 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
         app, consumer, _ = _consumer(tmp_path / str(bulk))
         app.topics.acks_enabled_for = lambda topic: topic != "no-acks"  # type: ignore[method-assign]
         consumer._committed_offset[TP("icu.arterial", 0)] = 4
-        batch = messages(app)
+        batch = messages()
         if bulk:
             acknowledge(app)(batch)
         else:
