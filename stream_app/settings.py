@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # has unread data at the broker; this is the last-resort limit when the broker's
     # high watermark is unknown.
     align_idle_s: float = Field(5.0, ge=0, le=60)
+    # Longest a fetch waits at the broker for data to arrive. The aligner holds a
+    # message until a fetch answered after it shows the sibling topics caught up; a
+    # fetch of caught-up partitions only answers after this wait, so it bounds how long
+    # such a message waits (Faust's fixed 1.5 s made a drain's last records wait
+    # seconds). Lower costs more empty fetches when the feeds are quiet.
+    fetch_max_wait_ms: int = Field(100, ge=1, le=5_000)
     tick_interval_s: float = Field(5.0, gt=0, le=300)
     # An owned input partition silent this long raises the worker's own blindness alert.
     partition_silence_s: float = Field(120.0, gt=0, le=86_400)

@@ -73,7 +73,7 @@ def create_app(
     aligner = Aligner(
         tuple(kinds), idle_ms=int(settings.align_idle_s * 1000), max_held=limits.max_held
     )
-    intake = BatchIntake(source, limits)
+    intake = BatchIntake(source, limits, fetch_max_wait_ms=settings.fetch_max_wait_ms)
     app.batch_intake = intake
     alerts_topic = app.topic(settings.topic_alerts, **raw)
     deadletter_topic = app.topic(settings.topic_deadletter, **raw)
