@@ -37,8 +37,8 @@ class Pending:
     partition: int
     offset: int
     ts: int  # event time used for ordering (earliest element of the message)
-    payload: Any  # what the processor needs later (decoded events, rejections, raw)
-    handle: Any = None  # the Faust event, acknowledged once processed
+    payload: Any  # what the processor needs later (the decoded events)
+    handle: Any = None  # the consumed message, acknowledged once processed
     received_ms: int = 0  # wall time it reached the worker
 
 

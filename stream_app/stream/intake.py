@@ -26,9 +26,11 @@ from aiokafka.errors import IllegalStateError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
-from faust.types import TP, ConsumerT, Message, TopicT
+from faust.types import TP, ConsumerT, TopicT
 
-BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
+from stream_app.stream.input_message import InputMessage
+
+BatchHandler = Callable[[Sequence[InputMessage]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
                 self.log.warning("seek after a stopped flow failed: %r", exc)
             return
         generation = self.app.consumer_generation_id
-        batch: list[Message] = []
+        batch: list[InputMessage] = []
         for tp, fetched in records.items():
             if not self.flow_active or self.app.consumer_generation_id != generation:
                 break
@@ -215,12 +217,13 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         self._hold_back()
 
     async def _take(
-        self, tp: TP, fetched: Sequence[Any], batch: list[Message] | None, generation: int
+        self, tp: TP, fetched: Sequence[Any], batch: list[InputMessage] | None, generation: int
     ) -> None:
         """Add a partition's fetched records to ``batch`` in offset order, or (no batch:
         not an input topic) hand each to Faust's callback, as its own loop does."""
         read = self._read_offset[tp]
         to_message = self._to_message
+        message_of = InputMessage
         for record in fetched:
             offset = record.offset
             if read is not None and offset < read:
@@ -228,7 +231,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
             if read and offset - read > 1 and self.app.topics.acks_enabled_for(tp.topic):
                 await self._add_gap(tp, read + 1, offset)
             if batch is not None:
-                batch.append(to_message(tp, record))
+                batch.append(message_of(tp, record, generation))
             else:
                 message = to_message(tp, record)
                 await self.wait_first(self.callback(message), self.suspend_flow.wait())
@@ -266,7 +269,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
             else:
                 self.on_buffer_drop(tp)
 
-    async def _deliver(self, batch: list[Message]) -> None:
+    async def _deliver(self, batch: list[InputMessage]) -> None:
         handler = self.intake.handler
         if handler is None:
             return

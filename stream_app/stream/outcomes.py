@@ -46,7 +46,7 @@ class Outcomes:
 
     async def of_step(self, step: Step, item: Pending, event_ms: int) -> list[Any]:
         """Count the step's notes; send its rejection and transitions."""
-        message = item.payload
+        message = item.handle  # the consumed InputMessage
         futures = []
         for note in step.notes:
             self._note_counter(note).inc()

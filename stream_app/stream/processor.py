@@ -14,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from stream_app.domain.codec import Decoded, Rejection, decode_message
@@ -28,17 +27,10 @@ from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.gauges import AlertCensus, publish_partition_positions
+from stream_app.stream.input_message import InputMessage
 from stream_app.stream.outcomes import Outcomes, wall_ms
 
 log = logging.getLogger("vasowatch.worker")
-
-
-@dataclass(slots=True)
-class Message:
-    key: bytes | None
-    value: bytes | None
-    append_ms: int | None
-    decoded: Decoded
 
 
 class BatchProcessor:
@@ -77,10 +69,9 @@ class BatchProcessor:
         self._consumed_counters: dict[str, Any] = {}
 
     # -- intake ---------------------------------------------------------------
-    async def add_batch(self, messages: Sequence[Any]) -> None:
-        """Take consumed messages (Faust's ``Message``: topic, partition, offset, key,
-        value, timestamp); each is acknowledged through ``ack`` once its effects are
-        on the broker."""
+    async def add_batch(self, messages: Sequence[InputMessage]) -> None:
+        """Take consumed messages; each is acknowledged through ``ack`` once its effects
+        are on the broker."""
         now = wall_ms()
         pending: list[Any] = []
         # Locals: this loop runs once per consumed message.
@@ -112,9 +103,7 @@ class BatchProcessor:
                     self._ordered_acks.wait(topic, partition, msg.offset, msg)
                     continue
                 ts = events[0].ts if len(events) == 1 else min(e.ts for e in events)
-                stamp = msg.timestamp
-                item = Message(msg.key, msg.value, int(stamp * 1000) if stamp else None, decoded)
-                hold(Pending(topic, partition, msg.offset, ts, item, msg), now)
+                hold(Pending(topic, partition, msg.offset, ts, decoded, msg), now)
             await self._settle(pending)
             await self._process(self._aligner.release(now, self._caught_up, self._lag))
             self._ordered_acks.release()
@@ -138,9 +127,10 @@ class BatchProcessor:
         applied: dict[str, int] = {}  # events per topic, counted once per batch
         new_beds = 0
         for item in released:
-            message: Message = item.payload
+            decoded: Decoded = item.payload
+            message: InputMessage = item.handle
             source = f"{item.topic}:{item.partition}"
-            key = message.decoded.events[0].bed_id.encode()  # one bed per message (key check)
+            key = decoded.events[0].bed_id.encode()  # one bed per message (key check)
             entry = touched.get(key)
             state = entry[0] if entry else self._beds.get(key, item.partition)
             if state is None and len(self._beds) + new_beds >= self._max_beds:
@@ -161,12 +151,12 @@ class BatchProcessor:
                 # Applied before a crash, committed after: the state already holds it.
                 self._metrics.event_notes.labels("already_applied").inc()
                 continue
-            for event in message.decoded.events:
+            for event in decoded.events:
                 step = self._engine.apply(state, event)
                 state = step.state
                 if step.transitions or step.notes or step.rejection is not None:
                     pending.extend(await self._outcomes.of_step(step, item, event.ts))
-            applied[item.topic] = applied.get(item.topic, 0) + len(message.decoded.events)
+            applied[item.topic] = applied.get(item.topic, 0) + len(decoded.events)
             assert state is not None
             state.offsets[source] = item.offset
             state.received_wall_ms = now

@@ -321,13 +321,16 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
     tmp_path: Path,
 ) -> None:
     """Same offsets recorded for the next commit, in the same order, same count: below
-    the committed offset ignored, repeats once, topics without acknowledgements left."""
+    the committed offset ignored, repeats once, topics without acknowledgements left.
+    Faust's ``ack`` is given its own messages; the bulk path the intake's."""
+    from aiokafka.structs import ConsumerRecord
     from faust.types import TP
 
     from stream_app.stream.acks import acknowledge
+    from stream_app.stream.input_message import InputMessage
 
-    def messages() -> list[Message]:
-        made = []
+    def messages(ours: bool) -> list[Any]:
+        made: list[Any] = []
         for topic, partition, offset in [
             ("icu.arterial", 0, 5),
             ("icu.arterial", 0, 3),  # below the committed offset
@@ -337,11 +340,12 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
             ("no-acks", 0, 1),
             ("icu.arterial", 1, 2),
         ]:
-            made.append(
-                Message(
-                    topic, partition, offset, 0.0, 0, {}, b"b", b"{}", None, tp=TP(topic, partition)
-                )
-            )
+            tp = TP(topic, partition)
+            if ours:
+                record = ConsumerRecord(topic, partition, offset, 0, 0, b"b", b"{}", None, 1, 2, ())
+                made.append(InputMessage(tp, record, generation_id=1))
+            else:
+                made.append(Message(topic, partition, offset, 0.0, 0, {}, b"b", b"{}", None, tp=tp))
         return made
 
     results = []
@@ -349,7 +353,7 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
         app, consumer, _ = _consumer(tmp_path / str(bulk))
         app.topics.acks_enabled_for = lambda topic: topic != "no-acks"  # type: ignore[method-assign]
         consumer._committed_offset[TP("icu.arterial", 0)] = 4
-        batch = messages()
+        batch = messages(ours=bulk)
         if bulk:
             acknowledge(app)(batch)
         else:
