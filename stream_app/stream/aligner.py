@@ -79,6 +79,15 @@ class Aligner:
         self._queues.setdefault((item.topic, item.partition), deque()).append(item)
         self.seen(item.topic, item.partition, item.offset, now_ms)
 
+    def add_run(
+        self, topic: str, partition: int, items: list[Pending], last_offset: int, now_ms: int
+    ) -> None:
+        """``add`` for consecutive messages of one topic-partition received at ``now_ms``
+        (their ``received_ms``); ``last_offset`` is the run's last, held or not."""
+        if items:
+            self._queues.setdefault((topic, partition), deque()).extend(items)
+        self.seen(topic, partition, last_offset, now_ms)
+
     def seen(self, topic: str, partition: int, offset: int, now_ms: int) -> None:
         """Any delivery counts, even one with nothing to align: the topic is not idle."""
         tp = (topic, partition)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from stream_app.domain.codec import Decoded, Rejection, decode_message
@@ -31,6 +31,18 @@ from stream_app.stream.input_message import InputMessage
 from stream_app.stream.outcomes import Outcomes, wall_ms
 
 log = logging.getLogger("vasowatch.worker")
+
+
+def _runs(messages: Sequence[InputMessage]) -> Iterator[Sequence[InputMessage]]:
+    """Consecutive messages of one topic-partition (the intake delivers a fetch
+    partition by partition): what is looked up per partition is looked up once."""
+    start = 0
+    for index in range(1, len(messages)):
+        if messages[index].tp != messages[start].tp:
+            yield messages[start:index]
+            start = index
+    if messages:
+        yield messages[start:]
 
 
 class BatchProcessor:
@@ -74,40 +86,37 @@ class BatchProcessor:
         are on the broker."""
         now = wall_ms()
         pending: list[Any] = []
-        # Locals: this loop runs once per consumed message.
-        owned, kinds, max_bytes, hold = self._owned, self._kinds, self._max_bytes, self._aligner.add
         async with self._lock:
-            for msg in messages:
-                topic, partition = msg.topic, msg.partition
-                if partition not in owned:
-                    # Delivered after the partition was revoked: its new owner
-                    # processes it; acknowledging it here would skip it.
-                    continue
-                decoded = decode_message(
-                    kinds[topic],
-                    msg.value,
-                    key=msg.key,
-                    check_key=True,
-                    now_ms=now,
-                    max_bytes=max_bytes,
-                )
-                for rejection in decoded.rejections:
-                    pending.append(
-                        await self._outcomes.reject(
-                            rejection, topic, partition, msg.offset, msg.key
-                        )
-                    )
-                events = decoded.events
-                if not events:
-                    self._aligner.seen(topic, partition, msg.offset, now)
-                    self._ordered_acks.wait(topic, partition, msg.offset, msg)
-                    continue
-                ts = events[0].ts if len(events) == 1 else min(e.ts for e in events)
-                hold(Pending(topic, partition, msg.offset, ts, decoded, msg), now)
+            for run in _runs(messages):
+                if run[0].partition in self._owned:
+                    # (Not owned: delivered after the partition was revoked; its new
+                    # owner processes it, and acknowledging it here would skip it.)
+                    await self._hold(run, now, pending)
             await self._settle(pending)
             await self._process(self._aligner.release(now, self._caught_up, self._lag))
             self._ordered_acks.release()
         self._metrics.batch_size.observe(len(messages))
+
+    async def _hold(self, run: Sequence[InputMessage], now: int, pending: list[Any]) -> None:
+        """Decode one topic-partition's messages and hand their events to the aligner."""
+        topic, partition = run[0].topic, run[0].partition
+        kind, max_bytes = self._kinds[topic], self._max_bytes
+        held: list[Pending] = []
+        for msg in run:
+            decoded = decode_message(
+                kind, msg.value, key=msg.key, check_key=True, now_ms=now, max_bytes=max_bytes
+            )
+            for rejection in decoded.rejections:
+                pending.append(
+                    await self._outcomes.reject(rejection, topic, partition, msg.offset, msg.key)
+                )
+            events = decoded.events
+            if events:
+                ts = events[0].ts if len(events) == 1 else min(e.ts for e in events)
+                held.append(Pending(topic, partition, msg.offset, ts, decoded, msg, now))
+            else:
+                self._ordered_acks.wait(topic, partition, msg.offset, msg)
+        self._aligner.add_run(topic, partition, held, run[-1].offset, now)
 
     async def flush(self) -> None:
         """Release messages held for alignment whose wait is over (called on a timer)."""
@@ -126,15 +135,16 @@ class BatchProcessor:
         pending: list[Any] = []
         applied: dict[str, int] = {}  # events per topic, counted once per batch
         new_beds = 0
+        apply, stored = self._engine.apply, self._beds.get  # locals: once per message
         for item in released:
             decoded: Decoded = item.payload
-            message: InputMessage = item.handle
             source = f"{item.topic}:{item.partition}"
             key = decoded.events[0].bed_id.encode()  # one bed per message (key check)
             entry = touched.get(key)
-            state = entry[0] if entry else self._beds.get(key, item.partition)
+            state = entry[0] if entry else stored(key, item.partition)
             if state is None and len(self._beds) + new_beds >= self._max_beds:
                 capacity = Rejection("bed_capacity", f"{self._max_beds} beds already in state")
+                message: InputMessage = item.handle
                 pending.append(
                     await self._outcomes.reject(
                         capacity,
@@ -152,15 +162,17 @@ class BatchProcessor:
                 self._metrics.event_notes.labels("already_applied").inc()
                 continue
             for event in decoded.events:
-                step = self._engine.apply(state, event)
+                step = apply(state, event)
                 state = step.state
                 if step.transitions or step.notes or step.rejection is not None:
                     pending.extend(await self._outcomes.of_step(step, item, event.ts))
             applied[item.topic] = applied.get(item.topic, 0) + len(decoded.events)
             assert state is not None
             state.offsets[source] = item.offset
+            if entry is None or entry[0] is not state:
+                touched[key] = (state, item.partition)
+        for state, _ in touched.values():
             state.received_wall_ms = now
-            touched[key] = (state, item.partition)
         await self._settle(pending)
         # Acknowledge only once the states are on the broker: Faust flushes its producer
         # buffer before a commit only while each record leaves within 0.1 s, so under

@@ -51,7 +51,13 @@ class _Topic:
 def _message(offset: int, ts_ms: int) -> Any:
     value = orjson.dumps({"bed_id": "b1", "ts": ts_ms, "map": 70.0, "hr": 90})
     return SimpleNamespace(
-        topic=TOPIC, partition=0, offset=offset, key=b"b1", value=value, append_ms=ts_ms
+        topic=TOPIC,
+        partition=0,
+        tp=(TOPIC, 0),
+        offset=offset,
+        key=b"b1",
+        value=value,
+        append_ms=ts_ms,
     )
 
 
