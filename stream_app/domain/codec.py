@@ -83,55 +83,57 @@ def decode_message(
 
     ``now_ms`` enables the future-timestamp check (live input); replay passes None.
     """
+    parsed = _parse(value, max_bytes)
+    if isinstance(parsed, Rejection):
+        return Decoded([], [parsed])
+    assert value is not None  # parsed
+    expected_bed = key.decode("utf-8", "replace") if check_key and key is not None else None
+    if type(parsed) is dict:
+        # One event per message is nearly all input: no element loop, no index.
+        outcome = decode_element(kind, parsed, now_ms=now_ms)
+        if isinstance(outcome, Rejection) or (check_key and outcome.bed_id != expected_bed):
+            return Decoded([], [_rejected(outcome, key, None, value)])
+        return Decoded([outcome], [])
     result = Decoded()
-    if not value:
-        result.rejections.append(Rejection("empty", "message has no value", element_bytes=b""))
-        return result
-    if len(value) > max_bytes:
-        result.rejections.append(
-            Rejection(
-                "oversized",
-                f"message of {len(value)} bytes exceeds {max_bytes}",
-                element_bytes=value,
-            )
-        )
-        return result
-    try:
-        parsed = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        reason = "non_finite_number" if _mentions_non_finite(value, exc.msg) else "not_json"
-        result.rejections.append(
-            Rejection(reason, f"not valid JSON ({exc.msg})", element_bytes=value)
-        )
-        return result
-    if isinstance(parsed, dict):
-        elements: list[Any] = [parsed]
-        batched = False
-    elif isinstance(parsed, list) and parsed:
-        elements, batched = parsed, True
-    else:
+    if not (isinstance(parsed, list) and parsed):
         result.rejections.append(
             Rejection("not_object", "expected an object or array of objects", element_bytes=value)
         )
         return result
-    expected_bed = key.decode("utf-8", "replace") if check_key and key is not None else None
-    for index, element in enumerate(elements):
+    for index, element in enumerate(parsed):
         outcome = decode_element(kind, element, now_ms=now_ms)
         if isinstance(outcome, Rejection) or (check_key and outcome.bed_id != expected_bed):
-            if not isinstance(outcome, Rejection):
-                detail = "message has no key" if key is None else "key is not the bed_id"
-                outcome = Rejection("key_mismatch", detail)
-            result.rejections.append(
-                Rejection(
-                    outcome.reason,
-                    (f"element {index}: " if batched else "") + outcome.detail,
-                    index if batched else None,
-                    orjson.dumps(element) if batched else value,
-                )
-            )
+            result.rejections.append(_rejected(outcome, key, index, orjson.dumps(element)))
         else:
             result.events.append(outcome)
     return result
+
+
+def _parse(value: bytes | None, max_bytes: int) -> Any:
+    """The message's JSON value, or why there is none."""
+    if not value:
+        return Rejection("empty", "message has no value", element_bytes=b"")
+    if len(value) > max_bytes:
+        return Rejection(
+            "oversized", f"message of {len(value)} bytes exceeds {max_bytes}", element_bytes=value
+        )
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        reason = "non_finite_number" if _mentions_non_finite(value, exc.msg) else "not_json"
+        return Rejection(reason, f"not valid JSON ({exc.msg})", element_bytes=value)
+
+
+def _rejected(
+    outcome: Event | Rejection, key: bytes | None, index: int | None, element_bytes: bytes
+) -> Rejection:
+    """The rejection of one element (``index`` None: the message's only object): its
+    own, or a key mismatch for a valid event of another bed."""
+    if not isinstance(outcome, Rejection):
+        detail = "message has no key" if key is None else "key is not the bed_id"
+        outcome = Rejection("key_mismatch", detail)
+    prefix = f"element {index}: " if index is not None else ""
+    return Rejection(outcome.reason, prefix + outcome.detail, index, element_bytes)
 
 
 def decode_element(kind: str, element: Any, *, now_ms: int | None = None) -> Event | Rejection:
