@@ -8,6 +8,7 @@ owned bed so silent beds still raise their alerts.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import faust
@@ -24,11 +25,14 @@ from stream_app.stream.beds import BedStore
 from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.connection import faust_credentials
 from stream_app.stream.deadletter import DeadLetterPolicy
+from stream_app.stream.diagnostics import consumer_state
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.intake import BatchIntake, BatchIntakeApp, HoldLimits
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
 from stream_app.stream.web import install_web
+
+log = logging.getLogger("vasowatch.worker")
 
 BED_STATE_TABLE = "bed-state"
 
@@ -100,7 +104,14 @@ def create_app(
         max_message_bytes=settings.max_message_bytes,
         max_beds=settings.max_beds,
         blindness=BlindnessWatch(
-            settings.app_id, int(settings.partition_silence_s * 1000), pack.version
+            settings.app_id,
+            int(settings.partition_silence_s * 1000),
+            pack.version,
+            on_silent=lambda partition: log.warning(
+                "consumer state as input partition %d went silent\n%s",
+                partition,
+                consumer_state(app),
+            ),
         ),
     )
 

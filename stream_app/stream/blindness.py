@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,10 @@ class BlindnessWatch:
     app_id: str
     silence_ms: int
     rulepack_version: str
+    # Called with a partition number as it goes silent: the worker logs what its
+    # consumer knows then (a partition never fetched after a rebalance, faust-streaming
+    # issue #629, looks silent too, and nobody may be there to send SIGUSR1).
+    on_silent: Callable[[int], None] | None = None
     _silent_since: dict[int, int] = field(default_factory=dict)
 
     def check(self, last_heard: dict[int, int], now_ms: int) -> list[dict[str, Any]]:
@@ -38,6 +43,8 @@ class BlindnessWatch:
                 start = heard + self.silence_ms
                 self._silent_since[partition] = start
                 log.warning("input partition silent", extra={"partition": partition})
+                if self.on_silent is not None:
+                    self.on_silent(partition)
                 out.append(self._document(partition, start, "firing", now_ms, heard))
             elif not silent and since is not None:
                 del self._silent_since[partition]

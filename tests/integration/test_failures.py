@@ -269,6 +269,12 @@ def test_silent_partitions_raise_the_workers_own_blindness_alert(
     assert silent == {f"vasowatch-partition-{p}" for p in range(s.topic_partitions)}
     exported = metrics(s.web_port)
     assert sum(v for k, v in exported.items() if k.startswith("vasowatch_partition_silent")) == 4
+    # What the consumer knew is logged with each, for a partition silent because it is
+    # no longer fetched (positions and high watermarks; no payloads).
+    log = worker.log_text()
+    for partition in range(s.topic_partitions):
+        assert f"consumer state as input partition {partition} went silent" in log
+    assert f"{s.topic_arterial}[0] paused=False" in log
     sample = orjson.dumps({"bed_id": "wakes-up", "ts": int(time.time() * 1000), "map": 70})
     run(produce(s.kafka_bootstrap_servers, s.topic_arterial, [(b"wakes-up", sample)]))
     back = run(

@@ -7,13 +7,18 @@ from stream_app.stream.blindness import BlindnessWatch
 
 
 def test_silent_partition_fires_once_and_resolves_when_it_speaks() -> None:
-    """One firing per silence, stable alert_id, a resolution when data returns."""
-    watch = BlindnessWatch("vasowatch", silence_ms=120_000, rulepack_version="v1")
+    """One firing per silence, stable alert_id, a resolution when data returns; the
+    worker's hook hears of each partition once, as it goes silent."""
+    went_silent: list[int] = []
+    watch = BlindnessWatch(
+        "vasowatch", silence_ms=120_000, rulepack_version="v1", on_silent=went_silent.append
+    )
     assert watch.check({0: 1_000, 1: 1_000}, 60_000) == []
     fired = watch.check({0: 1_000, 1: 100_000}, 121_000)
     assert [(d["bed_id"], d["status"]) for d in fired] == [("vasowatch-partition-0", "firing")]
     Alert.model_validate(fired[0])  # the same document shape as clinical alerts
     assert watch.check({0: 1_000, 1: 100_000}, 130_000) == []
+    assert went_silent == [0]
     resolved = watch.check({0: 131_000, 1: 131_000}, 131_500)
     assert [(d["status"], d["alert_id"]) for d in resolved] == [("resolved", fired[0]["alert_id"])]
 
