@@ -9,6 +9,7 @@ owned bed so silent beds still raise their alerts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import faust
@@ -89,11 +90,18 @@ def create_app(
         value_type=bytes,
     )
 
+    async def send_state(partition: int, key: bytes, value: bytes) -> Awaitable[Any]:
+        # Straight to the producer: Faust's send_soon adds a future message, a buffer
+        # pass and a callback per record that only a RocksDB store needs (about a
+        # third of a state write's cost; at 10,000 beds nearly every event writes one).
+        topic = table.changelog_topic.get_topic_name()
+        return await app.producer.send(topic, key, value, partition, None, None)
+
     positions = BrokerPositions(app)
     processor = BatchProcessor(
         kinds=kinds,
         engine=Engine(pack),
-        beds=BedStore(table),
+        beds=BedStore(table, send_state),
         emitter=AlertEmitter(alerts_topic, pack, metrics),
         deadletters=DeadLetterPolicy(deadletter_topic, metrics),
         metrics=metrics,

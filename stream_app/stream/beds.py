@@ -9,7 +9,7 @@ not decode every bed every few seconds.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from stream_app.engine.state import BedState
@@ -30,9 +30,15 @@ def _decode(key: bytes, blob: bytes) -> BedState | None:
         return None
 
 
+# Sends one encoded state to the changelog (partition, key, value); returns its delivery.
+ChangelogSend = Callable[[int, bytes, bytes], Awaitable[Awaitable[Any]]]
+
+
 class BedStore:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, send: ChangelogSend) -> None:
+        """``send``: the changelog write of a state (deletions go through the table)."""
         self._table = table
+        self._send = send
         self._cache: dict[bytes, tuple[BedState, int]] = {}
 
     def get(self, key: bytes, partition: int) -> BedState | None:
@@ -48,7 +54,7 @@ class BedStore:
         self._cache[key] = (state, partition)
         return state
 
-    def put(self, key: bytes, state: BedState, partition: int) -> Any:
+    async def put(self, key: bytes, state: BedState, partition: int) -> Awaitable[Any]:
         """Write one bed's state: memory store and changelog (explicit partition).
 
         Faust derives a table write's changelog partition from the "current event";
@@ -60,7 +66,7 @@ class BedStore:
         blob = state.to_bytes()
         self._cache[key] = (state, partition)
         self._table.data[key] = blob
-        return self._table.send_changelog(partition, key, blob)
+        return await self._send(partition, key, blob)
 
     def delete(self, key: bytes, partition: int) -> None:
         self._cache.pop(key, None)

@@ -179,7 +179,10 @@ class BatchProcessor:
         # load a commit could overtake the changelog, and a crash or a rebalance then
         # recovers a state older than the committed offsets: those events are lost.
         await self._settle(
-            [self._beds.put(key, state, partition) for key, (state, partition) in touched.items()]
+            [
+                await self._beds.put(key, state, partition)
+                for key, (state, partition) in touched.items()
+            ]
         )
         self._ack([item.handle for item in released])
         for topic, count in applied.items():
@@ -227,7 +230,7 @@ class BatchProcessor:
                 census.count(step.state, bed_now)
             await self._settle(pending)
             for key, state, partition in changed:
-                self._beds.put(key, state, partition)
+                await self._beds.put(key, state, partition)
             for key, partition in evicted:
                 self._beds.delete(key, partition)
                 self._engine.forget(key.decode())

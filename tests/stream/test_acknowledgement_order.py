@@ -29,13 +29,14 @@ TOPIC = "icu.arterial"
 
 
 class _Table:
-    """What ``BedStore`` uses of a Faust table; changelog deliveries wait for the test."""
+    """What ``BedStore`` uses of a Faust table, and the changelog sender the worker gives
+    it (straight to the producer): deliveries wait for the test."""
 
     def __init__(self) -> None:
         self.data: dict[bytes, bytes] = {}
         self.deliveries: list[asyncio.Future[None]] = []
 
-    def send_changelog(self, partition: int, key: bytes, value: Any, **_: Any) -> Any:
+    async def send(self, partition: int, key: bytes, value: bytes) -> Any:
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.deliveries.append(delivery)
         return delivery
@@ -74,7 +75,7 @@ def test_messages_are_acknowledged_only_after_their_state_is_on_the_broker() -> 
         processor = BatchProcessor(
             kinds={TOPIC: "arterial"},
             engine=Engine(pack),
-            beds=BedStore(table),
+            beds=BedStore(table, table.send),
             emitter=AlertEmitter(_Topic(), pack, metrics),
             deadletters=DeadLetterPolicy(_Topic(), metrics),
             metrics=metrics,
