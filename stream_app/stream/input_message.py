@@ -23,14 +23,18 @@ class InputMessage:
         "key",
         "offset",
         "partition",
+        "source",
         "topic",
         "tp",
         "value",
     )
 
-    def __init__(self, tp: TP, record: Any, generation_id: int) -> None:
+    def __init__(self, tp: TP, record: Any, generation_id: int, source: str = "") -> None:
         self.topic: str = tp.topic
         self.partition: int = tp.partition
+        # "topic:partition", the key of a bed state's applied offsets (one string per
+        # partition, made once per fetch rather than once per message).
+        self.source = source or f"{tp.topic}:{tp.partition}"
         self.offset: int = record.offset
         self.key: bytes | None = record.key
         self.value: bytes | None = record.value

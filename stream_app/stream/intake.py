@@ -223,7 +223,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         not an input topic) hand each to Faust's callback, as its own loop does."""
         read = self._read_offset[tp]
         to_message = self._to_message
-        message_of = InputMessage
+        message_of, source = InputMessage, f"{tp.topic}:{tp.partition}"
         for record in fetched:
             offset = record.offset
             if read is not None and offset < read:
@@ -231,7 +231,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
             if read and offset - read > 1 and self.app.topics.acks_enabled_for(tp.topic):
                 await self._add_gap(tp, read + 1, offset)
             if batch is not None:
-                batch.append(message_of(tp, record, generation))
+                batch.append(message_of(tp, record, generation, source))
             else:
                 message = to_message(tp, record)
                 await self.wait_first(self.callback(message), self.suspend_flow.wait())

@@ -138,13 +138,15 @@ class BatchProcessor:
         apply, stored = self._engine.apply, self._beds.get  # locals: once per message
         for item in released:
             decoded: Decoded = item.payload
-            source = f"{item.topic}:{item.partition}"
-            key = decoded.events[0].bed_id.encode()  # one bed per message (key check)
+            message: InputMessage = item.handle
+            source = message.source
+            # The message key is its events' bed id (the codec rejects any other).
+            key = message.key
+            assert key is not None
             entry = touched.get(key)
             state = entry[0] if entry else stored(key, item.partition)
             if state is None and len(self._beds) + new_beds >= self._max_beds:
                 capacity = Rejection("bed_capacity", f"{self._max_beds} beds already in state")
-                message: InputMessage = item.handle
                 pending.append(
                     await self._outcomes.reject(
                         capacity,

@@ -55,6 +55,7 @@ def _message(offset: int, ts_ms: int) -> Any:
         topic=TOPIC,
         partition=0,
         tp=(TOPIC, 0),
+        source=f"{TOPIC}:0",
         offset=offset,
         key=b"b1",
         value=value,
