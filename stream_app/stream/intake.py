@@ -75,7 +75,7 @@ class BatchIntake:
     The handler is attached after the app is built (the processor needs the app's
     topics and table first)."""
 
-    def __init__(self, source: TopicT, limits: HoldLimits, fetch_max_wait_ms: int = 100) -> None:
+    def __init__(self, source: TopicT, limits: HoldLimits, *, fetch_max_wait_ms: int) -> None:
         self.source = source
         self.topics = frozenset(source.topics)
         self.limits = limits
