@@ -28,7 +28,8 @@ from stream_app.stream.connection import faust_credentials
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.diagnostics import consumer_state
 from stream_app.stream.emitter import AlertEmitter
-from stream_app.stream.intake import BatchIntake, BatchIntakeApp, HoldLimits
+from stream_app.stream.hold_limits import HoldLimits
+from stream_app.stream.intake import BatchIntake, BatchIntakeApp
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
 from stream_app.stream.web import install_web

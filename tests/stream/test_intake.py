@@ -376,7 +376,7 @@ def test_a_fetch_takes_no_more_than_the_room_left_for_alignment(tmp_path: Path) 
     backlog drain passed the aligner's limit, past which event-time order is given up."""
     from faust.types import TP
 
-    from stream_app.stream.intake import HoldLimits
+    from stream_app.stream.hold_limits import HoldLimits
 
     limits = HoldLimits.for_partitions(4 * 12, 10_000)
     assert limits.target < limits.max_held
