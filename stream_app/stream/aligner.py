@@ -76,8 +76,7 @@ class Aligner:
 
     def add(self, item: Pending, now_ms: int) -> None:
         item.received_ms = now_ms
-        self._queues.setdefault((item.topic, item.partition), deque()).append(item)
-        self.seen(item.topic, item.partition, item.offset, now_ms)
+        self.add_run(item.topic, item.partition, [item], item.offset, now_ms)
 
     def add_run(
         self, topic: str, partition: int, items: list[Pending], last_offset: int, now_ms: int
