@@ -30,6 +30,41 @@ from stream_app.settings import Settings
 from stream_app.stream.topics import ensure_topics
 
 
+def _cpu_s(pid: int | None) -> float:
+    """User and system CPU seconds a process has used so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _drain(port: int, events: int, worker_pid: int, broker_pid: int | None) -> dict[str, float]:
+    """Wait until the worker has applied ``events``; its rates and CPU per event."""
+    began = time.perf_counter()
+    first: tuple[float, float] | None = None  # (time, events) when the first showed
+    cpu_at_first = (0.0, 0.0)
+    while (consumed := _consumed(port)) < events:
+        if first is None and consumed > 0:
+            first = (time.perf_counter(), consumed)
+            cpu_at_first = (_cpu_s(worker_pid), _cpu_s(broker_pid))
+        time.sleep(0.05)
+        if time.perf_counter() - began > 900:
+            raise SystemExit("worker did not drain the backlog in 15 minutes")
+    ended = time.perf_counter()
+    # From the first applied events on: without the group join and table recovery
+    # (seconds that a longer drain would dilute), so paired runs differ less. CPU per
+    # event is steadier still on a machine whose speed drifts.
+    first_at, first_events = first or (began, 0.0)
+    flowing = events - first_events
+    return {
+        "drain_s": round(ended - began, 1),
+        "events_per_s": round(events / (ended - began)),
+        "flowing_events_per_s": round(flowing / max(ended - first_at, 1e-9)),
+        "worker_cpu_us_per_event": round(1e6 * (_cpu_s(worker_pid) - cpu_at_first[0]) / flowing, 2),
+        "broker_cpu_us_per_event": round(1e6 * (_cpu_s(broker_pid) - cpu_at_first[1]) / flowing, 2),
+    }
+
+
 def _consumed(port: int) -> float:
     exported = metrics(port)
     return total(exported, "vasowatch_events_consumed_total") if exported else -1
@@ -136,20 +171,7 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        began = time.perf_counter()
-        first: tuple[float, float] | None = None  # (time, events) when the first showed
-        while (consumed := _consumed(settings.web_port)) < len(lines):
-            if first is None and consumed > 0:
-                first = (time.perf_counter(), consumed)
-            time.sleep(0.05)
-            if time.perf_counter() - began > 900:
-                raise SystemExit("worker did not drain the backlog in 15 minutes")
-        ended = time.perf_counter()
-        drain_s = ended - began
-        # From the first applied events on: without the group join and table recovery
-        # (seconds that a longer drain would dilute), so paired runs differ less.
-        first_at, first_events = first or (began, 0.0)
-        flowing = (len(lines) - first_events) / max(ended - first_at, 1e-9)
+        drained = _drain(settings.web_port, len(lines), worker.pid, broker.running_pid())
         if profiler is not None:
             profiler.wait(60)
         print(
@@ -159,9 +181,7 @@ def main() -> None:
                     "beds": args.beds,
                     "events_per_message": args.batched,
                     "produce_s": round(produce_s, 1),
-                    "drain_s": round(drain_s, 1),
-                    "events_per_s": round(len(lines) / drain_s),
-                    "flowing_events_per_s": round(flowing),
+                    **drained,
                 }
             )
         )
