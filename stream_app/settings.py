@@ -68,9 +68,9 @@ class Settings(BaseSettings):
     app_id: str = Field("vasowatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     rules_dir: Path = Path("rules")
     data_dir: Path = Path(".cache/worker")
-    # Messages of one fetch handed to the processor at once. Each touched bed's state
-    # is written once per batch: at 1,000 beds, 2,000 drained 15,700 events/s and
-    # 10,000 drained 19,300 (bench.worker_bench). Behind nothing, fetches are small.
+    # Messages of one fetch handed to the processor at once: at 1,000 beds, 2,000
+    # drained 15,700 events/s and 10,000 drained 19,300 (bench.worker_bench, when each
+    # touched bed's state was written once per batch). Behind nothing, fetches are small.
     batch_max_events: int = Field(10_000, ge=1, le=100_000)
     # Event-time alignment across topics (stream/aligner.py) waits for a partition that
     # has unread data at the broker; this is the last-resort limit when the broker's
@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     # such a message waits (Faust's fixed 1.5 s made a drain's last records wait
     # seconds). Lower costs more empty fetches when the feeds are quiet.
     fetch_max_wait_ms: int = Field(100, ge=1, le=5_000)
+    # While the broker holds unread input for the worker (a backlog), a touched bed's
+    # state is written to the changelog at most once per this interval, and its
+    # messages are acknowledged after that write; caught up, after every batch. A
+    # crash reads up to this much input again (same alert ids). 0: every batch.
+    state_write_interval_s: float = Field(1.0, ge=0, le=30)
     tick_interval_s: float = Field(5.0, gt=0, le=300)
     # An owned input partition silent this long raises the worker's own blindness alert.
     partition_silence_s: float = Field(120.0, gt=0, le=86_400)

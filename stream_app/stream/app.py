@@ -112,6 +112,7 @@ def create_app(
         ack=acknowledge(app),
         max_message_bytes=settings.max_message_bytes,
         max_beds=settings.max_beds,
+        state_write_interval_s=settings.state_write_interval_s,
         blindness=BlindnessWatch(
             settings.app_id,
             int(settings.partition_silence_s * 1000),
@@ -125,6 +126,7 @@ def create_app(
     )
 
     intake.handler = processor.add_batch
+    intake.before_stop = processor.write_pending
     intake.held_on = aligner.held_on
     intake.held = lambda: aligner.held
     install_web(app, registry)

@@ -54,6 +54,11 @@ class BedStore:
         self._cache[key] = (state, partition)
         return state
 
+    def keep(self, beds: dict[bytes, tuple[BedState, int]]) -> None:
+        """Hold these states in memory now; ``put`` writes them later (a new bed, or a
+        new encounter's state, is then found by the next batch and by ticks)."""
+        self._cache.update(beds)
+
     async def put(self, key: bytes, state: BedState, partition: int) -> Awaitable[Any]:
         """Write one bed's state: memory store and changelog (explicit partition).
 
@@ -96,6 +101,12 @@ class BedStore:
                 cached = (state, partition)
             if cached[1] in partitions:
                 yield key, cached[0], cached[1]
+        # Kept but not written yet (``keep``): new beds of a backlog being drained.
+        unwritten = [k for k in self._cache if k not in self._table.data]
+        for key in unwritten:
+            state, partition = self._cache[key]
+            if partition in partitions:
+                yield key, state, partition
 
     def __len__(self) -> int:
         return len(self._cache)

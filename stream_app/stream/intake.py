@@ -31,6 +31,7 @@ from stream_app.stream.hold_limits import HoldLimits
 from stream_app.stream.input_message import InputMessage
 
 BatchHandler = Callable[[Sequence[InputMessage]], Awaitable[None]]
+STOP_WRITE_TIMEOUT_S = 5.0
 
 
 class BatchIntake:
@@ -45,6 +46,8 @@ class BatchIntake:
         self.limits = limits
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.handler: BatchHandler | None = None
+        # Called as the app stops, before its consumer and producer do.
+        self.before_stop: Callable[[], Awaitable[None]] | None = None
         self.held_on: Callable[[str, int], int] = lambda _topic, _partition: 0
         self.held: Callable[[], int] = lambda: 0
 
@@ -264,6 +267,18 @@ class BatchIntakeApp(faust.App):
             # Subscribed (with acknowledgements) as an agent's topic would be; added on
             # the running loop, before the conductor's first subscription.
             self.topics.add(self.batch_intake.source)
+
+    async def on_stop(self) -> None:
+        intake = self.batch_intake
+        if intake is not None and intake.before_stop is not None:
+            # Bed states deferred during a backlog are written (and their messages
+            # acknowledged for the consumer's last commit) while the producer still
+            # runs; bounded, so a lost broker cannot hold up the stop.
+            try:
+                await asyncio.wait_for(intake.before_stop(), STOP_WRITE_TIMEOUT_S)
+            except TimeoutError:
+                self.log.warning("bed states not written on stop: the broker did not answer")
+        await super().on_stop()
 
     def _new_consumer(self) -> ConsumerT:
         intake = self.batch_intake

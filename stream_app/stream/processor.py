@@ -1,11 +1,12 @@
 """Decode -> align -> engine -> emit -> persist, one batch at a time.
 
-Order of effects for a batch, which is what makes a crash lose nothing and
-invent nothing: alerts and dead letters are delivered first, then each touched
-bed's state (holding the offsets it has applied) is written once, and only then
-are the batch's messages acknowledged for Faust to commit. After a crash,
-messages whose offsets a bed's state already holds are skipped; a transition
-produced again carries the same ``alert_id``.
+Order of effects, which is what makes a crash lose nothing and invent nothing:
+a batch's alerts and dead letters are delivered first; then each touched bed's
+state (holding the offsets it has applied) is written, after every batch once
+the worker has caught up, at most once per ``state_write_interval_s`` while a
+backlog drains (``state_writes``); only then are the messages acknowledged for
+Faust to commit. After a crash, messages whose offsets a bed's state already
+holds are skipped; a transition produced again carries the same ``alert_id``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.gauges import AlertCensus, publish_partition_positions
 from stream_app.stream.input_message import InputMessage
 from stream_app.stream.outcomes import Outcomes, wall_ms
+from stream_app.stream.state_writes import StateWrites
 
 log = logging.getLogger("vasowatch.worker")
 
@@ -62,6 +64,7 @@ class BatchProcessor:
         max_message_bytes: int,
         blindness: BlindnessWatch,
         max_beds: int = 20_000,
+        state_write_interval_s: float = 0.0,
     ) -> None:
         self._kinds = kinds
         self._engine = engine
@@ -77,7 +80,8 @@ class BatchProcessor:
         self._lock = asyncio.Lock()
         self._owned: set[int] = set()
         self._blindness = blindness
-        self._ordered_acks = OrderedAcks(aligner, ack)
+        self._writes = StateWrites(state_write_interval_s)
+        self._ordered_acks = OrderedAcks(self, ack)
         self._consumed_counters: dict[str, Any] = {}
 
     # -- intake ---------------------------------------------------------------
@@ -119,10 +123,28 @@ class BatchProcessor:
         self._aligner.add_run(topic, partition, held, run[-1].offset, now)
 
     async def flush(self) -> None:
-        """Release messages held for alignment whose wait is over (called on a timer)."""
+        """Release messages held for alignment whose wait is over, and write the bed
+        states whose interval is over (called on a timer)."""
         async with self._lock:
             await self._process(self._aligner.release(wall_ms(), self._caught_up, self._lag))
+            if self._writes.due(self._backlog):
+                await self._write_states()
             self._ordered_acks.release()
+
+    async def write_pending(self) -> None:
+        """Write every bed state still waiting and acknowledge its messages (on stop)."""
+        async with self._lock:
+            await self._write_states()
+            self._ordered_acks.release()
+
+    def lowest_held(self, topic: str, partition: int) -> int | None:
+        """The oldest offset of a topic-partition not yet acknowledgeable: held for
+        alignment, or applied and waiting for its bed's state to be written."""
+        held = self._aligner.lowest_held(topic, partition)
+        waiting = self._writes.lowest(topic, partition)
+        if held is None or waiting is None:
+            return waiting if held is None else held
+        return min(held, waiting)
 
     # -- processing -------------------------------------------------------------
     async def _process(self, released: list[Pending]) -> None:
@@ -176,21 +198,37 @@ class BatchProcessor:
         for state, _ in touched.values():
             state.received_wall_ms = now
         await self._settle(pending)
+        self._beds.keep(touched)
+        self._writes.add(touched, (item.handle for item in released), applied)
+        if self._writes.due(self._backlog):
+            await self._write_states()
+        self._metrics.batch_seconds.observe(time.perf_counter() - started)
+        self._metrics.beds_in_state.set(len(self._beds))
+
+    async def _write_states(self, revoked: set[int] | None = None) -> None:
+        """Write the waiting bed states, then acknowledge the messages they hold (not
+        those of ``revoked`` partitions: Faust has let go of their offsets)."""
+        if not self._writes.waiting:
+            return
+        beds, messages, applied = self._writes.take()
         # Acknowledge only once the states are on the broker: Faust flushes its producer
         # buffer before a commit only while each record leaves within 0.1 s, so under
         # load a commit could overtake the changelog, and a crash or a rebalance then
         # recovers a state older than the committed offsets: those events are lost.
         await self._settle(
-            [
-                await self._beds.put(key, state, partition)
-                for key, (state, partition) in touched.items()
-            ]
+            [await self._beds.put(key, state, part) for key, (state, part) in beds.items()]
         )
-        self._ack([item.handle for item in released])
+        self._ack([m for m in messages if m.partition not in revoked] if revoked else messages)
         for topic, count in applied.items():
             self._consumed(topic).inc(count)
-        self._metrics.batch_seconds.observe(time.perf_counter() - started)
-        self._metrics.beds_in_state.set(len(self._beds))
+
+    def _backlog(self) -> bool:
+        """Whether the broker holds input this worker has not received yet."""
+        lag = self._lag
+        return any(
+            lag(topic, partition, offset)
+            for (topic, partition), (_, offset) in self._aligner.positions().items()
+        )
 
     def _consumed(self, topic: str) -> Any:
         """The events-consumed counter of a topic (labels() per event cost as much as
@@ -234,6 +272,7 @@ class BatchProcessor:
             for key, state, partition in changed:
                 await self._beds.put(key, state, partition)
             for key, partition in evicted:
+                self._writes.forget_bed(key)
                 self._beds.delete(key, partition)
                 self._engine.forget(key.decode())
             await self._settle(
@@ -264,6 +303,8 @@ class BatchProcessor:
         """
         async with self._lock:
             log.info("partitions revoked", extra={"partitions": sorted(partitions)})
+            # Their next owner then recovers the newest states and skips what they hold.
+            await self._write_states(revoked=partitions)
             self._owned -= partitions
             self._aligner.revoke(partitions)
             self._ordered_acks.drop(partitions)

@@ -1,0 +1,145 @@
+"""While a backlog drains, a bed's state is written at most once per interval, and no
+message is acknowledged before the state holding it is on the broker; caught up, every
+batch is written at once. Real processor, engine, aligner and store (see
+``processor_harness``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from stream_app.stream.state_writes import StateWrites
+from tests.stream.processor_harness import harness, junk, message, minute_ago_ms
+
+
+def test_a_backlog_defers_state_writes_and_acknowledgements() -> None:
+    """Two batches behind a backlog: nothing written or acknowledged yet, the second
+    batch continues the first one's (unwritten) state, and the final write holds all."""
+
+    async def scenario() -> None:
+        h = harness(state_write_interval_s=60)
+        h.unread["messages"] = 500
+        start = minute_ago_ms()
+        await h.processor.add_batch([message(i, start + i * 1000) for i in range(3)])
+        await h.processor.add_batch([message(i, start + i * 1000) for i in range(3, 6)])
+        assert h.table.deliveries == []
+        assert h.acknowledged == []
+        kept = h.beds.get(b"b1", 0)
+        assert kept is not None
+        assert kept.offsets == {"icu.arterial:0": 5}  # one state across both batches
+        writing = asyncio.create_task(h.processor.write_pending())
+        await asyncio.sleep(0.05)
+        assert h.table.sent == [b"b1"]  # one write for the bed, for both batches
+        assert h.acknowledged == []  # ...and no acknowledgement before it is delivered
+        h.table.deliver_all()
+        await asyncio.wait_for(writing, 5)
+        assert h.acknowledged == [0, 1, 2, 3, 4, 5]
+
+    asyncio.run(scenario())
+
+
+def test_caught_up_every_batch_is_written_at_once() -> None:
+    """Nothing unread at the broker: live input is made durable batch by batch, however
+    long the interval."""
+
+    async def scenario() -> None:
+        h = harness(state_write_interval_s=60)
+        start = minute_ago_ms()
+        for batch in range(2):
+            offsets = range(batch * 3, batch * 3 + 3)
+            task = asyncio.create_task(
+                h.processor.add_batch([message(i, start + i * 1000) for i in offsets])
+            )
+            await asyncio.sleep(0.05)
+            assert len(h.table.deliveries) == batch + 1
+            h.table.deliver_all()
+            await asyncio.wait_for(task, 5)
+        assert h.acknowledged == [0, 1, 2, 3, 4, 5]
+
+    asyncio.run(scenario())
+
+
+def test_the_interval_ends_the_deferral_on_the_timer() -> None:
+    """A backlog that stops arriving mid-interval is written by the release timer once
+    the interval is over, not left waiting for the next batch."""
+
+    async def scenario() -> None:
+        h = harness(state_write_interval_s=0.2)
+        h.unread["messages"] = 500
+        await h.processor.add_batch([message(0, minute_ago_ms())])
+        await h.processor.flush()
+        assert h.table.sent == []  # the interval is not over yet
+        await asyncio.sleep(0.25)
+        flushing = asyncio.create_task(h.processor.flush())
+        await asyncio.sleep(0.05)
+        h.table.deliver_all()
+        await asyncio.wait_for(flushing, 5)
+        assert h.table.sent == [b"b1"]
+        assert h.acknowledged == [0]
+
+    asyncio.run(scenario())
+
+
+def test_a_dead_lettered_message_waits_behind_deferred_ones() -> None:
+    """Faust commits past a lone acknowledged offset: a junk message after deferred ones
+    of its partition is acknowledged only once they are."""
+
+    async def scenario() -> None:
+        h = harness(state_write_interval_s=60)
+        h.unread["messages"] = 500
+        start = minute_ago_ms()
+        await h.processor.add_batch([message(0, start), message(1, start + 1000)])
+        await h.processor.add_batch([junk(2)])
+        assert h.acknowledged == []  # the junk's dead letter is out, but 0-1 wait
+        writing = asyncio.create_task(h.processor.write_pending())
+        await asyncio.sleep(0.05)
+        h.table.deliver_all()
+        await asyncio.wait_for(writing, 5)
+        assert h.acknowledged == [0, 1, 2]
+
+    asyncio.run(scenario())
+
+
+def test_revoked_partitions_have_their_states_written_but_not_acknowledged() -> None:
+    """Their next owner recovers the newest states (and skips what they hold); their
+    offsets are Faust's to forget, so acknowledging them would be wrong."""
+
+    async def scenario() -> None:
+        h = harness(state_write_interval_s=60)
+        h.unread["messages"] = 500
+        start = minute_ago_ms()
+        await h.processor.add_batch(
+            [message(0, start, "b1", partition=0), message(0, start, "b2", partition=1)]
+        )
+        revoking = asyncio.create_task(h.processor.revoked({1}))
+        await asyncio.sleep(0.05)
+        assert sorted(h.table.sent) == [b"b1", b"b2"]
+        h.table.deliver_all()
+        await asyncio.wait_for(revoking, 5)
+        assert h.acknowledged == [0]  # partition 0's message only
+        assert h.beds.get(b"b2", 1) is not None  # from the written table copy
+
+    asyncio.run(scenario())
+
+
+def test_state_writes_bookkeeping() -> None:
+    """The interval restarts at each take; the lowest waiting offset is per
+    topic-partition; an evicted bed is not written back."""
+    now = [100.0]
+    writes = StateWrites(1.0, clock=lambda: now[0])
+    assert not writes.due(lambda: False)  # nothing waits
+    first, second = junk(7), junk(9)
+    writes.add({b"b1": (object(), 0), b"b2": (object(), 0)}, [first, second], {"t": 2})  # type: ignore[dict-item]
+    assert writes.lowest("icu.arterial", 0) == 7
+    assert writes.lowest("icu.arterial", 1) is None
+    assert not writes.due(lambda: True)  # a backlog, interval not over
+    assert writes.due(lambda: False)  # caught up
+    now[0] += 1.0
+    assert writes.due(lambda: True)  # the interval is over
+    writes.forget_bed(b"b2")
+    beds, messages, applied = writes.take()
+    assert list(beds) == [b"b1"]
+    assert messages == [first, second]
+    assert applied == {"t": 2}
+    assert writes.lowest("icu.arterial", 0) is None
+    writes.add({}, [junk(10)], {})
+    assert not writes.due(lambda: True)  # the interval started again at the take
