@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.harness import Worker, bench_settings, metrics, total
+from bench.harness import Worker, bench_settings, cpu_seconds, metrics, total
 from bench.workload import records
 from stream_app.settings import Settings
 
@@ -50,7 +50,8 @@ async def produce_backlog(settings: Settings, messages: list[tuple[str, bytes, b
         await producer.stop()
 
 
-async def limit_events_per_s(settings: Settings, expected: int) -> float:
+async def limit_events_per_s(settings: Settings, expected: int) -> tuple[float, float]:
+    """Events/s, and CPU microseconds per event (this process, aiokafka included)."""
     consumer = AIOKafkaConsumer(
         *settings.input_kinds,
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -65,13 +66,13 @@ async def limit_events_per_s(settings: Settings, expected: int) -> float:
     await consumer.start()
     await producer.start()
     seen = 0
-    began = None
+    began, cpu_began = None, 0.0
     try:
         while seen < expected:
             batch = await consumer.getmany(timeout_ms=1000)
             for partition_records in batch.values():
                 if began is None:
-                    began = time.perf_counter()
+                    began, cpu_began = time.perf_counter(), time.process_time()
                 for record in partition_records:
                     with contextlib.suppress(orjson.JSONDecodeError):
                         orjson.loads(record.value or b"")
@@ -79,24 +80,28 @@ async def limit_events_per_s(settings: Settings, expected: int) -> float:
                     if seen % 100 == 0:
                         await producer.send(settings.topic_alerts, value=b'{"n":%d}' % seen)
         await producer.flush()
-        return expected / (time.perf_counter() - (began or time.perf_counter()))
+        cpu_us = 1e6 * (time.process_time() - cpu_began) / expected
+        return expected / (time.perf_counter() - (began or time.perf_counter())), cpu_us
     finally:
         await producer.stop()
         await consumer.stop()
 
 
-def vasowatch_events_per_s(settings: Settings, expected: int, log: Path) -> float:
+def vasowatch_events_per_s(settings: Settings, expected: int, log: Path) -> tuple[float, float]:
+    """Events/s from readiness on, and the worker's CPU microseconds per event."""
     worker = Worker(settings, log).start()
     try:
         worker.wait_ready()
-        began = time.perf_counter()
+        pid = worker.process.pid if worker.process is not None else None
+        began, cpu_began = time.perf_counter(), cpu_seconds(pid)
         while True:
             exported = metrics(settings.web_port)
             done = total(exported, "vasowatch_events_consumed_total") + total(
                 exported, "vasowatch_dead_letters_total"
             )
             if done >= expected:
-                return expected / (time.perf_counter() - began)
+                cpu_us = 1e6 * (cpu_seconds(pid) - cpu_began) / expected
+                return expected / (time.perf_counter() - began), cpu_us
             if time.perf_counter() - began > 1800:
                 raise SystemExit("the worker did not drain the backlog in 30 minutes")
             # Polled often: the drain takes 2-3 s, and the poll interval is added to it.
@@ -109,12 +114,18 @@ def run(bootstrap: str, workdir: Path, beds: int, events: int) -> dict[str, floa
     settings = bench_settings(bootstrap, workdir, f"drain-{beds}", tick_interval_s=60)
     messages = backlog(beds, events)
     asyncio.run(produce_backlog(settings, messages))
-    limit = asyncio.run(limit_events_per_s(settings, len(messages)))
-    vasowatch = vasowatch_events_per_s(settings, len(messages), workdir / f"drain-{beds}.log")
+    limit, limit_cpu_us = asyncio.run(limit_events_per_s(settings, len(messages)))
+    vasowatch, worker_cpu_us = vasowatch_events_per_s(
+        settings, len(messages), workdir / f"drain-{beds}.log"
+    )
     return {
         "beds": beds,
         "events": len(messages),
         "limit_events_per_s": round(limit),
         "vasowatch_events_per_s": round(vasowatch),
         "ratio": round(vasowatch / limit, 4),
+        # CPU per event, the limit's consumer against the worker: how much of the gap
+        # is work rather than waiting (the broker's own share is in neither).
+        "limit_cpu_us_per_event": round(limit_cpu_us, 2),
+        "vasowatch_cpu_us_per_event": round(worker_cpu_us, 2),
     }

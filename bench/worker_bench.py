@@ -22,20 +22,12 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from bench.harness import cpu_seconds, metrics, total
 from bench.harness import free_port as _port
-from bench.harness import metrics, total
 from bench.workload import records
 from stream_app.local_kafka import LocalKafka
 from stream_app.settings import Settings
 from stream_app.stream.topics import ensure_topics
-
-
-def _cpu_s(pid: int | None) -> float:
-    """User and system CPU seconds a process has used so far (Linux /proc)."""
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _drain(port: int, events: int, worker_pid: int, broker_pid: int | None) -> dict[str, float]:
@@ -46,7 +38,7 @@ def _drain(port: int, events: int, worker_pid: int, broker_pid: int | None) -> d
     while (consumed := _consumed(port)) < events:
         if first is None and consumed > 0:
             first = (time.perf_counter(), consumed)
-            cpu_at_first = (_cpu_s(worker_pid), _cpu_s(broker_pid))
+            cpu_at_first = (cpu_seconds(worker_pid), cpu_seconds(broker_pid))
         time.sleep(0.05)
         if time.perf_counter() - began > 900:
             raise SystemExit("worker did not drain the backlog in 15 minutes")
@@ -60,8 +52,12 @@ def _drain(port: int, events: int, worker_pid: int, broker_pid: int | None) -> d
         "drain_s": round(ended - began, 1),
         "events_per_s": round(events / (ended - began)),
         "flowing_events_per_s": round(flowing / max(ended - first_at, 1e-9)),
-        "worker_cpu_us_per_event": round(1e6 * (_cpu_s(worker_pid) - cpu_at_first[0]) / flowing, 2),
-        "broker_cpu_us_per_event": round(1e6 * (_cpu_s(broker_pid) - cpu_at_first[1]) / flowing, 2),
+        "worker_cpu_us_per_event": round(
+            1e6 * (cpu_seconds(worker_pid) - cpu_at_first[0]) / flowing, 2
+        ),
+        "broker_cpu_us_per_event": round(
+            1e6 * (cpu_seconds(broker_pid) - cpu_at_first[1]) / flowing, 2
+        ),
     }
 
 
