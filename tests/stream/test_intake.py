@@ -419,3 +419,26 @@ def test_the_broker_holds_a_fetch_no_longer_than_the_setting(tmp_path: Path) -> 
             await raw.stop()
 
     asyncio.run(scenario())
+
+
+def test_pending_bed_states_are_written_before_the_consumer_stops(tmp_path: Path) -> None:
+    """On a clean stop the states deferred during a backlog are written first, so the
+    consumer's last commit includes their messages (Faust's on_stop stops the consumer,
+    which commits, before anything else)."""
+
+    async def scenario() -> None:
+        app, _, _ = _consumer(tmp_path)
+        order: list[str] = []
+
+        async def write_pending() -> None:
+            order.append("bed states written")
+
+        async def stop_consumer() -> None:
+            order.append("consumer stopped")
+
+        app.batch_intake.before_stop = write_pending
+        app._stop_consumer = stop_consumer
+        await app.on_stop()
+        assert order == ["bed states written", "consumer stopped"]
+
+    asyncio.run(scenario())
