@@ -3,8 +3,10 @@
     .venv/bin/python -m bench.worker_bench --events 200000 --beds 1000 [--batched 10]
 
 Starts its own Apache Kafka broker (free ports, temporary data), produces the
-workload to the input topics, starts `vasowatch worker` and measures from the
-worker's readiness until its metrics show every event applied.
+workload to the input topics, starts `vasowatch worker` and measures until its
+metrics show every event applied: from its metrics' first answer (join and table
+recovery included), and from its first applied events (the rate and the CPU per
+event of worker and broker while events flow).
 """
 
 from __future__ import annotations
