@@ -63,6 +63,7 @@ def create_app(
         # One fetch is one batch for the processor (stream/intake.py).
         broker_max_poll_records=settings.batch_max_events,
         producer_acks=-1,
+        producer_max_batch_size=settings.producer_batch_bytes,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.session_timeout_s / 10,
         broker_rebalance_timeout=settings.session_timeout_s,
