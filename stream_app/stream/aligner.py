@@ -20,7 +20,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 TopicPartition = tuple[str, int]
 
@@ -29,9 +29,23 @@ log = logging.getLogger("vasowatch.worker")
 _ALWAYS = 2**63
 
 
+class Alignable(Protocol):
+    """What the aligner reads of a held message."""
+
+    topic: str
+    partition: int
+    offset: int
+    ts: int  # event time used for ordering (earliest element of the message)
+    received_ms: int  # wall time it reached the worker
+
+
+Item = TypeVar("Item", bound=Alignable)
+
+
 @dataclass(slots=True)
 class Pending:
-    """One consumed message waiting to be processed, with its decoded content."""
+    """A held message with what the processor needs of it (the worker holds its
+    ``InputMessage`` itself, which has the same fields)."""
 
     topic: str
     partition: int
@@ -43,11 +57,11 @@ class Pending:
 
 
 @dataclass
-class Aligner:
+class Aligner(Generic[Item]):
     topics: tuple[str, ...]
     idle_ms: int
     max_held: int = 50_000
-    _queues: dict[TopicPartition, deque[Pending]] = field(default_factory=dict)
+    _queues: dict[TopicPartition, deque[Item]] = field(default_factory=dict)
     _last_delivery: dict[TopicPartition, int] = field(default_factory=dict)
     _last_offset: dict[TopicPartition, int] = field(default_factory=dict)
     # First delivery on each partition number since it was assigned: a topic counts as
@@ -62,9 +76,9 @@ class Aligner:
             for topic in self.topics:
                 self._last_delivery.setdefault((topic, partition), now_ms)
 
-    def revoke(self, partitions: Iterable[int]) -> list[Pending]:
+    def revoke(self, partitions: Iterable[int]) -> list[Item]:
         """Forget these partitions; returns the messages that were held (not processed)."""
-        dropped: list[Pending] = []
+        dropped: list[Item] = []
         for partition in set(partitions):
             for topic in self.topics:
                 tp = (topic, partition)
@@ -74,12 +88,12 @@ class Aligner:
             self._active_since.pop(partition, None)
         return dropped
 
-    def add(self, item: Pending, now_ms: int) -> None:
+    def add(self, item: Item, now_ms: int) -> None:
         item.received_ms = now_ms
         self.add_run(item.topic, item.partition, [item], item.offset, now_ms)
 
     def add_run(
-        self, topic: str, partition: int, items: list[Pending], last_offset: int, now_ms: int
+        self, topic: str, partition: int, items: list[Item], last_offset: int, now_ms: int
     ) -> None:
         """``add`` for consecutive messages of one topic-partition received at ``now_ms``
         (their ``received_ms``); ``last_offset`` is the run's last, held or not."""
@@ -123,7 +137,7 @@ class Aligner:
         now_ms: int,
         caught_up: Callable[[str, int, int | None, int], bool],
         unread: Callable[[str, int, int | None], int | None] | None = None,
-    ) -> list[Pending]:
+    ) -> list[Item]:
         """Messages that may be processed now, in event-time order per partition.
 
         ``caught_up(topic, partition, last_offset, fresh_after_ms)`` tells whether the
@@ -138,7 +152,7 @@ class Aligner:
         whose fetches reach one topic seconds after its siblings had its samples
         applied after later pump changes, and dead-lettered as late.
         """
-        released: list[Pending] = []
+        released: list[Item] = []
         partitions = {p for _, p in self._queues}
         overflow = self.held > self.max_held
         if overflow and not self._overflowing:
@@ -157,7 +171,7 @@ class Aligner:
         now_ms: int,
         caught_up: Callable[[str, int, int | None, int], bool],
         unread: Callable[[str, int, int | None], int | None] | None,
-        released: list[Pending],
+        released: list[Item],
     ) -> None:
         queues = [(t, self._queues.get((t, partition))) for t in self.topics]
         # An empty topic found caught up for messages received at time R is caught up
@@ -203,7 +217,7 @@ class Aligner:
     def _siblings_clear(
         self,
         partition: int,
-        queues: list[tuple[str, deque[Pending] | None]],
+        queues: list[tuple[str, deque[Item] | None]],
         received_ms: int,
         clear_until: dict[str, int],
         now_ms: int,

@@ -29,6 +29,7 @@ from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.diagnostics import consumer_state
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.hold_limits import HoldLimits
+from stream_app.stream.input_message import InputMessage
 from stream_app.stream.intake import BatchIntake, BatchIntakeApp
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
@@ -77,7 +78,7 @@ def create_app(
     limits = HoldLimits.for_partitions(
         len(kinds) * settings.topic_partitions, settings.batch_max_events
     )
-    aligner = Aligner(
+    aligner: Aligner[InputMessage] = Aligner(
         tuple(kinds), idle_ms=int(settings.align_idle_s * 1000), max_held=limits.max_held
     )
     intake = BatchIntake(source, limits, fetch_max_wait_ms=settings.fetch_max_wait_ms)

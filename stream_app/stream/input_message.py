@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from faust.types import TP
+
+from stream_app.domain.events import Event
 
 
 class InputMessage:
@@ -14,20 +17,31 @@ class InputMessage:
     and a float timestamp the worker never reads: building one per record cost 5% of a
     draining worker. The acknowledgements (``acks.py``) read ``topic``, ``tp``,
     ``offset`` and ``acked`` as Faust's own ``ack`` does.
+
+    Once decoded, the message itself is what the aligner holds (``events``, ``ts``,
+    ``received_ms``, set by the processor as it decodes): a holder object and a
+    decoding result per message cost as much as the engine's work on a sample.
     """
 
     __slots__ = (
         "acked",
         "append_ms",
+        "events",
         "generation_id",
         "key",
         "offset",
         "partition",
+        "received_ms",
         "source",
         "topic",
         "tp",
+        "ts",
         "value",
     )
+
+    events: Sequence[Event]  # the message's valid events (set when decoded)
+    ts: int  # the earliest of their event times, the aligner's order
+    received_ms: int  # wall time the worker received it
 
     def __init__(self, tp: TP, record: Any, generation_id: int, source: str = "") -> None:
         self.topic: str = tp.topic

@@ -14,9 +14,9 @@ from stream_app.domain.codec import Rejection
 from stream_app.engine.engine import Step
 from stream_app.engine.lifecycle import Transition
 from stream_app.metrics import Metrics
-from stream_app.stream.aligner import Pending
 from stream_app.stream.deadletter import DeadLetter, DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
+from stream_app.stream.input_message import InputMessage
 
 
 def wall_ms() -> int:
@@ -44,9 +44,8 @@ class Outcomes:
             self._note_counters[note] = counter
         return counter
 
-    async def of_step(self, step: Step, item: Pending, event_ms: int) -> list[Any]:
+    async def of_step(self, step: Step, message: InputMessage, event_ms: int) -> list[Any]:
         """Count the step's notes; send its rejection and transitions."""
-        message = item.handle  # the consumed InputMessage
         futures = []
         for note in step.notes:
             self._note_counter(note).inc()
@@ -54,9 +53,9 @@ class Outcomes:
             futures.append(
                 await self.reject(
                     step.rejection,
-                    item.topic,
-                    item.partition,
-                    item.offset,
+                    message.topic,
+                    message.partition,
+                    message.offset,
                     message.key,
                     message.value,
                 )
@@ -67,7 +66,7 @@ class Outcomes:
                     transition,
                     event_ms,
                     message.append_ms,
-                    (item.topic, item.partition, item.offset),
+                    (message.topic, message.partition, message.offset),
                 )
             )
         return futures

@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from stream_app.domain.codec import Decoded, Rejection, decode_message
+from stream_app.domain.codec import Rejection, decode_message, decode_plain
 from stream_app.engine.engine import Engine
 from stream_app.engine.state import BedState
 from stream_app.metrics import Metrics
 from stream_app.stream.acks import OrderedAcks
-from stream_app.stream.aligner import Aligner, Pending
+from stream_app.stream.aligner import Aligner
 from stream_app.stream.beds import BedStore
 from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.deadletter import DeadLetterPolicy
@@ -57,7 +57,7 @@ class BatchProcessor:
         emitter: AlertEmitter,
         deadletters: DeadLetterPolicy,
         metrics: Metrics,
-        aligner: Aligner,
+        aligner: Aligner[InputMessage],
         caught_up: Callable[[str, int, int | None, int], bool],
         lag: Callable[[str, int, int | None], int | None],
         ack: Callable[[Sequence[Any]], None],
@@ -102,22 +102,28 @@ class BatchProcessor:
         self._metrics.batch_size.observe(len(messages))
 
     async def _hold(self, run: Sequence[InputMessage], now: int, pending: list[Any]) -> None:
-        """Decode one topic-partition's messages and hand their events to the aligner."""
+        """Decode one topic-partition's messages and hand those with events to the aligner."""
         topic, partition = run[0].topic, run[0].partition
         kind, max_bytes = self._kinds[topic], self._max_bytes
-        held: list[Pending] = []
+        held: list[InputMessage] = []
         for msg in run:
+            value, key = msg.value, msg.key
+            event = decode_plain(kind, value, key, now, max_bytes)
+            if event is not None:
+                msg.events, msg.ts, msg.received_ms = (event,), event.ts, now
+                held.append(msg)
+                continue
             decoded = decode_message(
-                kind, msg.value, key=msg.key, check_key=True, now_ms=now, max_bytes=max_bytes
+                kind, value, key=key, check_key=True, now_ms=now, max_bytes=max_bytes
             )
             for rejection in decoded.rejections:
                 pending.append(
-                    await self._outcomes.reject(rejection, topic, partition, msg.offset, msg.key)
+                    await self._outcomes.reject(rejection, topic, partition, msg.offset, key)
                 )
             events = decoded.events
             if events:
-                ts = events[0].ts if len(events) == 1 else min(e.ts for e in events)
-                held.append(Pending(topic, partition, msg.offset, ts, decoded, msg, now))
+                msg.events, msg.ts, msg.received_ms = events, min(e.ts for e in events), now
+                held.append(msg)
             else:
                 self._ordered_acks.wait(topic, partition, msg.offset, msg)
         self._aligner.add_run(topic, partition, held, run[-1].offset, now)
@@ -147,7 +153,7 @@ class BatchProcessor:
         return min(held, waiting)
 
     # -- processing -------------------------------------------------------------
-    async def _process(self, released: list[Pending]) -> None:
+    async def _process(self, released: list[InputMessage]) -> None:
         self._metrics.held_messages.set(self._aligner.held)
         if not released:
             return
@@ -158,48 +164,47 @@ class BatchProcessor:
         applied: dict[str, int] = {}  # events per topic, counted once per batch
         new_beds = 0
         apply, stored = self._engine.apply, self._beds.get  # locals: once per message
-        for item in released:
-            decoded: Decoded = item.payload
-            message: InputMessage = item.handle
+        for message in released:
             source = message.source
             # The message key is its events' bed id (the codec rejects any other).
             key = message.key
             assert key is not None
             entry = touched.get(key)
-            state = entry[0] if entry else stored(key, item.partition)
+            state = entry[0] if entry else stored(key, message.partition)
             if state is None and len(self._beds) + new_beds >= self._max_beds:
                 capacity = Rejection("bed_capacity", f"{self._max_beds} beds already in state")
                 pending.append(
                     await self._outcomes.reject(
                         capacity,
-                        item.topic,
-                        item.partition,
-                        item.offset,
-                        message.key,
+                        message.topic,
+                        message.partition,
+                        message.offset,
+                        key,
                         message.value,
                     )
                 )
                 continue
             new_beds += state is None
-            if state is not None and state.offsets.get(source, -1) >= item.offset:
+            if state is not None and state.offsets.get(source, -1) >= message.offset:
                 # Applied before a crash, committed after: the state already holds it.
                 self._metrics.event_notes.labels("already_applied").inc()
                 continue
-            for event in decoded.events:
+            events = message.events
+            for event in events:
                 step = apply(state, event)
                 state = step.state
                 if step.transitions or step.notes or step.rejection is not None:
-                    pending.extend(await self._outcomes.of_step(step, item, event.ts))
-            applied[item.topic] = applied.get(item.topic, 0) + len(decoded.events)
+                    pending.extend(await self._outcomes.of_step(step, message, event.ts))
+            applied[message.topic] = applied.get(message.topic, 0) + len(events)
             assert state is not None
-            state.offsets[source] = item.offset
+            state.offsets[source] = message.offset
             if entry is None or entry[0] is not state:
-                touched[key] = (state, item.partition)
+                touched[key] = (state, message.partition)
         for state, _ in touched.values():
             state.received_wall_ms = now
         await self._settle(pending)
         self._beds.keep(touched)
-        self._writes.add(touched, (item.handle for item in released), applied)
+        self._writes.add(touched, released, applied)
         if self._writes.due(self._backlog):
             await self._write_states()
         self._metrics.batch_seconds.observe(time.perf_counter() - started)

@@ -249,3 +249,63 @@ def test_plain_arterial_takes_the_usual_sample_and_refuses_what_needs_a_reason()
     future = decode_element("arterial", usual, now_ms=NOW - 3_600_000)
     assert isinstance(future, Rejection)
     assert future.reason == "future_timestamp"
+
+
+# -- the live worker's fast path must agree with decode_message wherever it answers -------
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    element=st.fixed_dictionaries(
+        {
+            "bed_id": st.sampled_from(["b-1", "b-2", "bed 1"]),
+            "ts": st.sampled_from([NOW, NOW + 4 * 60_000, NOW + 6 * 60_000, 0]),
+            "map": st.one_of(st.floats(), st.integers(min_value=-(2**60), max_value=2**60)),
+        }
+    ),
+    extra=st.dictionaries(st.sampled_from((*_ARTERIAL_FIELDS, "kind", "other")), _ANY_VALUE),
+    shape=st.sampled_from(["object", "array", "truncated", "empty"]),
+    kind=st.sampled_from(["arterial", "arterial", "infusion"]),
+    key=st.sampled_from([b"b-1", b"b-2", None]),
+    max_bytes=st.sampled_from([65_536, 40]),
+)
+def test_decode_plain_answers_only_what_decode_message_would(
+    element: dict[str, Any],
+    extra: dict[str, Any],
+    shape: str,
+    kind: str,
+    key: bytes | None,
+    max_bytes: int,
+) -> None:
+    from stream_app.domain.codec import decode_plain
+
+    body = json.dumps({**element, **extra}).encode()  # NaN and huge integers too
+    value = {
+        "object": body,
+        "array": b"[" + body + b"]",
+        "truncated": body[:-1],
+        "empty": b"",
+    }[shape]
+    plain = decode_plain(kind, value, key, NOW, max_bytes)
+    if plain is None:
+        return
+    full = decode_message(kind, value, key=key, check_key=True, now_ms=NOW, max_bytes=max_bytes)
+    assert full.rejections == []
+    assert full.events == [plain]
+
+
+def test_decode_plain_takes_the_usual_sample_and_leaves_the_rest() -> None:
+    from stream_app.domain.codec import decode_plain
+
+    usual = orjson.dumps({"bed_id": "b-1", "ts": NOW, "map": 70.5, "hr": 88})
+    assert decode_plain("arterial", usual, b"b-1", NOW, 65_536) is not None
+    for kind, value, key in (
+        ("arterial", usual, b"b-2"),  # another bed's key: a key mismatch to dead-letter
+        ("arterial", usual, None),
+        ("arterial", b"[" + usual + b"]", b"b-1"),  # batched: element by element
+        ("arterial", usual[:-1], b"b-1"),
+        ("infusion", usual, b"b-1"),
+    ):
+        assert decode_plain(kind, value, key, NOW, 65_536) is None
+    assert decode_plain("arterial", usual, b"b-1", NOW - 3_600_000, 65_536) is None  # future
+    assert decode_plain("arterial", usual, b"b-1", NOW, len(usual) - 1) is None  # oversized
