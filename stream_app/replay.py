@@ -71,7 +71,9 @@ class Replayer:
         if isinstance(outcome, Rejection):
             return (), f"{outcome.reason}: {outcome.detail}"
         beds = self.beds
-        step = self.engine.apply(beds.get(outcome.bed_id), outcome)
+        step = self.engine.apply_in_place(beds.get(outcome.bed_id), outcome)
+        if step is None:  # the bed's next sample, applied to its state in place
+            return (), None
         beds[step.state.bed_id] = step.state
         if step.rejection is not None:
             return (step,), f"{step.rejection.reason}: {step.rejection.detail}"

@@ -90,6 +90,17 @@ class Engine:
 
     # -- events -------------------------------------------------------------
     def apply(self, state: BedState | None, event: Event) -> Step:
+        step = self.apply_in_place(state, event)
+        if step is None:
+            assert state is not None  # only a known bed's state is changed in place
+            return Step(state)
+        return step
+
+    def apply_in_place(self, state: BedState | None, event: Event) -> Step | None:
+        """``apply``, but None when the event changed only ``state``, in place, with
+        nothing to report: a bed's next arterial sample between two evaluations, which is
+        nearly all input. Callers that apply a whole stream (worker, replay) skip
+        building an empty step per sample."""
         if (
             type(event) is ArterialSample
             and state is not None
@@ -144,14 +155,14 @@ class Engine:
         step.transitions.extend(self._evaluate(state, event))
         return step
 
-    def _next_sample(self, state: BedState, event: ArterialSample) -> Step:
+    def _next_sample(self, state: BedState, event: ArterialSample) -> Step | None:
         """``apply`` for the case that is nearly all input: a bed's next arterial sample.
 
         Newer than anything the bed has seen, so it cannot be a duplicate, late or out
         of its bucket; what is left of ``apply`` for it is below. A property test holds
-        this to the general path's results.
+        this to the general path's results. None: nothing to report.
         """
-        step = Step(state)
+        step = None
         ts = event.ts
         recent = state.recent
         recent.append(_digest(event))
@@ -159,7 +170,7 @@ class Engine:
             del recent[: len(recent) - MAX_RECENT_DIGESTS]
         artifact = self._artifact(event)
         if artifact is not None:
-            step.notes.append(f"artifact:{artifact}")
+            step = Step(state, notes=[f"artifact:{artifact}"])
         else:
             add_sample(state.buckets, ts, event.map, event.hr, self.thresholds)
             if state.first_arterial_ms is None:
@@ -167,7 +178,11 @@ class Engine:
             state.last_arterial_ms = ts
         state.clock_ms = ts
         if state.evaluated_ms // self.step_ms != ts // self.step_ms:
-            step.transitions.extend(self._evaluate(state, event))
+            transitions = self._evaluate(state, event)
+            if transitions:
+                if step is None:
+                    return Step(state, transitions)
+                step.transitions.extend(transitions)
         return step
 
     def tick(self, state: BedState, ts: int) -> Step:

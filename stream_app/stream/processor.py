@@ -163,7 +163,7 @@ class BatchProcessor:
         pending: list[Any] = []
         applied: dict[str, int] = {}  # events per topic, counted once per batch
         new_beds = 0
-        apply, stored = self._engine.apply, self._beds.get  # locals: once per message
+        apply, stored = self._engine.apply_in_place, self._beds.get  # locals: once per message
         for message in released:
             source = message.source
             # The message key is its events' bed id (the codec rejects any other).
@@ -192,6 +192,8 @@ class BatchProcessor:
             events = message.events
             for event in events:
                 step = apply(state, event)
+                if step is None:
+                    continue  # applied to ``state`` in place, nothing to report
                 state = step.state
                 if step.transitions or step.notes or step.rejection is not None:
                     pending.extend(await self._outcomes.of_step(step, message, event.ts))

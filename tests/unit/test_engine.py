@@ -173,6 +173,21 @@ def test_in_order_path_matches_general_path(moves: list[tuple[str, float, int]])
         assert state is not None
         results.append((steps, state.to_bytes()))
     assert results[0] == results[1]
+    # What the worker and replay call: None only for an event applied in place with
+    # nothing to report, and otherwise the same step.
+    quiet = Engine(ENGINE.pack)
+    state, steps = None, []
+    for event in _events(moves):
+        before = state
+        in_place = quiet.apply_in_place(state, event)
+        if in_place is None:
+            assert before is not None
+            steps.append(([], [], None))
+        else:
+            state = in_place.state
+            steps.append((in_place.transitions, in_place.notes, in_place.rejection))
+    assert state is not None
+    assert (steps, state.to_bytes()) == results[0]
 
 
 def test_new_encounter_starts_with_empty_windows() -> None:
