@@ -40,6 +40,23 @@ log = logging.getLogger("vasowatch.worker")
 BED_STATE_TABLE = "bed-state"
 
 
+class ProducerTopic:
+    """A topic the worker writes through the app's producer directly, as it does bed
+    states: Faust's ``Topic.send`` adds a future message, sensors and a callback per
+    record (55 us against 15 us per dead letter, measured against the local broker,
+    and a realistic feed dead-letters about 1% of its messages). Records are
+    partitioned by key as Faust's send does it (aiokafka's default partitioner)."""
+
+    def __init__(self, app: faust.App, name: str) -> None:
+        self._app = app
+        self.name = name
+
+    async def send(
+        self, *, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
+    ) -> Awaitable[Any]:
+        return await self._app.producer.send(self.name, key, value, None, None, headers)
+
+
 def create_app(
     settings: Settings, pack: RulePack, registry: CollectorRegistry | None = None
 ) -> faust.App:
@@ -83,8 +100,8 @@ def create_app(
     )
     intake = BatchIntake(source, limits, fetch_max_wait_ms=settings.fetch_max_wait_ms)
     app.batch_intake = intake
-    alerts_topic = app.topic(settings.topic_alerts, **raw)
-    deadletter_topic = app.topic(settings.topic_deadletter, **raw)
+    alerts_topic = ProducerTopic(app, settings.topic_alerts)
+    deadletter_topic = ProducerTopic(app, settings.topic_deadletter)
     table = app.Table(
         BED_STATE_TABLE,
         partitions=settings.topic_partitions,
