@@ -52,6 +52,23 @@ class Finding:
     severity: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """What a context derives from the bed's pumps and weight (read, never changed, by
+    the rules): the engine keeps it per bed until a pump or the weight changes."""
+
+    weight: tuple[float, bool]  # (kg, assumed)
+    doses: dict[Drug, Dose]
+    vasopressors_running: list[Drug]
+    ne_equivalent: float  # mcg/kg/min
+
+
+def derived_key(state: BedState) -> tuple[object, ...]:
+    """Everything ``Derived`` is computed from (the pumps in their order: doses are
+    summed in it). Compared with ``==``: unchanged pumps are the same objects."""
+    return (state.weight_kg, *state.pumps.values())
+
+
 @dataclass(slots=True)
 class Context:
     state: BedState
@@ -62,6 +79,8 @@ class Context:
     # Totals of closed buckets per window, memoised by the engine across evaluations:
     # window ms -> (newest bucket index, buckets revision, totals before that bucket).
     closed_cache: dict[int, tuple[int, int, list[int]]] | None = None
+    # The engine's memo of what the pumps and weight give (None: derived here).
+    derived: Derived | None = None
     _windows: dict[int, WindowStats] = field(default_factory=dict)
     _current: list[int] | None = None  # totals of the bucket ``now`` falls in
     # Derived once per evaluation: every evaluation reads them, and most rules do.
@@ -71,15 +90,24 @@ class Context:
     ne_equivalent: float = field(init=False)  # mcg/kg/min
 
     def __post_init__(self) -> None:
-        if self.state.weight_kg is not None:
-            self.weight = (self.state.weight_kg, False)
+        derived = self.derived
+        if derived is None:
+            if self.state.weight_kg is not None:
+                self.weight = (self.state.weight_kg, False)
+            else:
+                self.weight = (self.pack.settings.default_weight_kg, True)
+            self.doses = self._doses()
+            self.vasopressors_running = sorted(
+                d for d, dose in self.doses.items() if d in VASOPRESSORS and dose.running
+            )
+            self.ne_equivalent = self._ne_equivalent()
+            self.derived = Derived(
+                self.weight, self.doses, self.vasopressors_running, self.ne_equivalent
+            )
         else:
-            self.weight = (self.pack.settings.default_weight_kg, True)
-        self.doses = self._doses()
-        self.vasopressors_running = sorted(
-            d for d, dose in self.doses.items() if d in VASOPRESSORS and dose.running
-        )
-        self.ne_equivalent = self._ne_equivalent()
+            self.weight, self.doses = derived.weight, derived.doses
+            self.vasopressors_running = derived.vasopressors_running
+            self.ne_equivalent = derived.ne_equivalent
 
     # -- weight and doses -------------------------------------------------
     def _doses(self) -> dict[Drug, Dose]:

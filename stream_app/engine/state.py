@@ -20,7 +20,7 @@ MAX_URINE_PERIODS = 48
 FORMAT_VERSION = 1
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)  # replaced, never changed: the engine memoises on it
 class PumpState:
     drug: str | None
     running: bool

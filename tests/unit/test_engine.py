@@ -190,6 +190,28 @@ def test_in_order_path_matches_general_path(moves: list[tuple[str, float, int]])
     assert (steps, state.to_bytes()) == results[0]
 
 
+@settings(max_examples=150, deadline=None)
+@given(_MOVES)
+def test_memoised_doses_give_what_deriving_them_again_gives(
+    moves: list[tuple[str, float, int]],
+) -> None:
+    """The engine keeps each bed's doses until a pump or the weight changes; an engine
+    that forgets them before every event must decide exactly the same."""
+    results = []
+    for forgetful in (False, True):
+        engine = Engine(ENGINE.pack)
+        state, steps = None, []
+        for event in _events(moves):
+            if forgetful:
+                engine._derived.clear()
+            step = engine.apply(state, event)
+            state = step.state
+            steps.append((step.transitions, step.notes, step.rejection))
+        assert state is not None
+        results.append((steps, state.to_bytes()))
+    assert results[0] == results[1]
+
+
 def test_new_encounter_starts_with_empty_windows() -> None:
     """A new patient in the bed is judged on their own samples only: supranormal MAP of
     the previous encounter must not carry over, even within the same 30 s bucket (the
