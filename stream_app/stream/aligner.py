@@ -20,7 +20,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 TopicPartition = tuple[str, int]
 
@@ -40,20 +40,6 @@ class Alignable(Protocol):
 
 
 Item = TypeVar("Item", bound=Alignable)
-
-
-@dataclass(slots=True)
-class Pending:
-    """A held message with what the processor needs of it (the worker holds its
-    ``InputMessage`` itself, which has the same fields)."""
-
-    topic: str
-    partition: int
-    offset: int
-    ts: int  # event time used for ordering (earliest element of the message)
-    payload: Any  # what the processor needs later (the decoded events)
-    handle: Any = None  # the consumed message, acknowledged once processed
-    received_ms: int = 0  # wall time it reached the worker
 
 
 @dataclass

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from stream_app.stream.aligner import Aligner, Pending
+from dataclasses import dataclass
+from typing import Any
+
+from stream_app.stream.aligner import Aligner
+
+
+@dataclass(slots=True)
+class Pending:
+    """A held message as the aligner reads it (the worker holds its ``InputMessage``)."""
+
+    topic: str
+    partition: int
+    offset: int
+    ts: int
+    payload: Any
+    handle: Any = None
+    received_ms: int = 0
+
 
 TOPICS = ("arterial", "infusions")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -158,20 +160,27 @@ def _events(moves: list[tuple[str, float, int]]) -> list[ArterialSample | PumpUp
     return out
 
 
+def _applied(
+    engine: Engine, moves: list[tuple[str, float, int]], before_each: Any = None
+) -> tuple[list[Any], bytes]:
+    """Every step ``apply`` gives for the moves' events, and the final encoded state."""
+    state, steps = None, []
+    for event in _events(moves):
+        if before_each is not None:
+            before_each()
+        step = engine.apply(state, event)
+        state = step.state
+        steps.append((step.transitions, step.notes, step.rejection))
+    assert state is not None
+    return steps, state.to_bytes()
+
+
 @settings(max_examples=150, deadline=None)
 @given(_MOVES)
 def test_in_order_path_matches_general_path(moves: list[tuple[str, float, int]]) -> None:
     general = Engine(ENGINE.pack)
     general.in_order_path = False
-    results = []
-    for engine in (ENGINE, general):
-        state, steps = None, []
-        for event in _events(moves):
-            step = engine.apply(state, event)
-            state = step.state
-            steps.append((step.transitions, step.notes, step.rejection))
-        assert state is not None
-        results.append((steps, state.to_bytes()))
+    results = [_applied(ENGINE, moves), _applied(general, moves)]
     assert results[0] == results[1]
     # What the worker and replay call: None only for an event applied in place with
     # nothing to report, and otherwise the same step.
@@ -197,18 +206,11 @@ def test_memoised_doses_give_what_deriving_them_again_gives(
 ) -> None:
     """The engine keeps each bed's doses until a pump or the weight changes; an engine
     that forgets them before every event must decide exactly the same."""
-    results = []
-    for forgetful in (False, True):
-        engine = Engine(ENGINE.pack)
-        state, steps = None, []
-        for event in _events(moves):
-            if forgetful:
-                engine._derived.clear()
-            step = engine.apply(state, event)
-            state = step.state
-            steps.append((step.transitions, step.notes, step.rejection))
-        assert state is not None
-        results.append((steps, state.to_bytes()))
+    forgetful = Engine(ENGINE.pack)
+    results = [
+        _applied(Engine(ENGINE.pack), moves),
+        _applied(forgetful, moves, before_each=forgetful._derived.clear),
+    ]
     assert results[0] == results[1]
 
 
