@@ -160,7 +160,13 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         # returned after the generation changed, or for a partition no longer active,
         # is dropped (recovery's seek reads it again); records below the read offset
         # were fetched before a seek back.
-        records, active = await self._wait_next_records(1.0)
+        if self._buffered_partitions and not self._get_active_partitions():
+            # Every input partition held back: Faust's loop would sleep 1 s before
+            # looking again, however soon the aligner lets their messages go.
+            await self.sleep(self._fetch_timeout_s())
+            self._hold_back()
+            return
+        records, active = await self._wait_next_records(self._fetch_timeout_s())
         if records is None or self.should_stop:
             return
         if not self.flow_active:
@@ -182,6 +188,20 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         if batch:
             await self._deliver(batch)
         self._hold_back()
+
+    def _fetch_timeout_s(self) -> float:
+        """How long one fetch may wait for records to arrive.
+
+        A held-back partition is resumed only between fetches (``_hold_back``), and a
+        fetch of caught-up partitions returns nothing until its timeout: at Faust's 1 s,
+        the end of every drained backlog waited up to a second with its last
+        partitions held back after the aligner had let their messages go (measured:
+        a 100,000-event drain took 1.9 s, of which 1.0 s was that wait). While any
+        partition is held back, a fetch waits no longer than the broker does.
+        """
+        if self._buffered_partitions:
+            return self.intake.fetch_max_wait_ms / 1000
+        return 1.0
 
     async def _take(
         self, tp: TP, fetched: Sequence[Any], batch: list[InputMessage] | None, generation: int

@@ -153,6 +153,7 @@ class _FakeThread:
         self.sought: dict[Any, int] = {}
 
         self.max_records: list[int] = []
+        self.timeouts: list[float] = []
 
     def _ensure_consumer(self) -> None:
         return None
@@ -171,6 +172,7 @@ class _FakeThread:
         await self.release.wait()  # the thread reads the set later than it was handed over
         self.fetched_from.append(set(active))
         self.max_records.append(max_records)
+        self.timeouts.append(timeout)
         return {}
 
     async def seek_to_committed(self) -> dict[Any, int | None]:
@@ -198,6 +200,65 @@ def test_a_fetch_is_not_widened_by_partitions_paused_while_it_runs(tmp_path: Pat
         assert thread.fetched_from == [{changelog}]
         assert await consumer._getmany(consumer._get_active_partitions(), 1.0) == {}
         assert thread.fetched_from == [{changelog}]  # nothing active: no fetch at all
+
+    asyncio.run(scenario())
+
+
+def test_a_fetch_waits_no_longer_than_the_broker_while_a_partition_is_held_back(
+    tmp_path: Path,
+) -> None:
+    """A held-back partition is resumed only between fetches, and a fetch of caught-up
+    partitions returns when its timeout ends: at Faust's 1 s, the last messages of a
+    drained backlog waited that long after the aligner had let them go."""
+    from faust.types import TP
+
+    async def scenario() -> None:
+        app, consumer, _ = _consumer(tmp_path)
+        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
+        thread.release.set()
+        ahead, sibling = TP("icu.arterial", 0), TP("icu.infusions", 0)
+        held = {ahead: app.batch_intake.limits.per_partition}
+        app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
+        consumer.assignment = lambda: {ahead, sibling}  # type: ignore[method-assign]
+        consumer._set_active_tps({ahead, sibling})
+        consumer._hold_back()
+        await consumer._drain_fetch()
+        held.clear()  # the aligner let them go while the fetch waited
+        await consumer._drain_fetch()  # resumed once this fetch is over
+        await consumer._drain_fetch()
+        assert thread.fetched_from == [{sibling}, {sibling}, {ahead, sibling}]
+        broker_wait_s = app.batch_intake.fetch_max_wait_ms / 1000
+        assert thread.timeouts == [broker_wait_s, broker_wait_s, 1.0]
+
+    asyncio.run(scenario())
+
+
+def test_with_every_input_partition_held_back_the_intake_looks_again_soon(
+    tmp_path: Path,
+) -> None:
+    """Faust's loop sleeps 1 s when no partition is active."""
+    from faust.types import TP
+
+    async def scenario() -> None:
+        app, consumer, _ = _consumer(tmp_path)
+        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
+        ahead = TP("icu.arterial", 0)
+        held = {ahead: app.batch_intake.limits.per_partition}
+        app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
+        consumer.assignment = lambda: {ahead}  # type: ignore[method-assign]
+        consumer._set_active_tps({ahead})
+        consumer._hold_back()
+        slept: list[float] = []
+
+        async def sleep(seconds: float, *args: Any, **kwargs: Any) -> None:
+            slept.append(seconds)
+            held.clear()  # the aligner let them go meanwhile
+
+        consumer.sleep = sleep  # type: ignore[method-assign,assignment]
+        await consumer._drain_fetch()
+        assert slept == [app.batch_intake.fetch_max_wait_ms / 1000]
+        assert thread.fetched_from == []
+        assert consumer._get_active_partitions() == {ahead}
 
     asyncio.run(scenario())
 
