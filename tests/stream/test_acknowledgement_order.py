@@ -16,14 +16,36 @@ def test_messages_are_acknowledged_only_after_their_state_is_on_the_broker() -> 
     async def scenario() -> None:
         h = harness()
         start = minute_ago_ms()
-        batch = asyncio.create_task(
-            h.processor.add_batch([message(i, start + i * 1000) for i in range(3)])
-        )
-        await asyncio.sleep(0.1)  # the batch runs until it waits for the delivery
+        # Processing does not wait for the broker's answer...
+        await h.processor.add_batch([message(i, start + i * 1000) for i in range(3)])
         assert len(h.table.deliveries) == 1  # one bed: one state written for the batch...
+        await h.processor.flush()
         assert h.acknowledged == []  # ...but not acknowledged while the broker lacks it
         h.table.deliveries[0].set_result(None)
-        await asyncio.wait_for(batch, 5)
+        await h.processor.flush()  # the release timer looks again
         assert h.acknowledged == [0, 1, 2]
+
+    asyncio.run(scenario())
+
+
+def test_one_state_write_at_a_time_is_on_its_way() -> None:
+    """The next write waits for the one before it: the broker's answers bound how far
+    processing runs ahead of what is durable."""
+
+    async def scenario() -> None:
+        h = harness()
+        start = minute_ago_ms()
+        await h.processor.add_batch([message(0, start)])
+        second = asyncio.create_task(h.processor.add_batch([message(1, start + 1000)]))
+        await asyncio.sleep(0.1)
+        assert not second.done()  # processed, waiting to write its state
+        assert len(h.table.deliveries) == 1
+        h.table.deliver_all()
+        await asyncio.wait_for(second, 5)
+        assert h.acknowledged == [0]  # the first write landed; the second is on its way
+        assert len(h.table.deliveries) == 2
+        h.table.deliver_all()
+        await h.processor.flush()
+        assert h.acknowledged == [0, 1]
 
     asyncio.run(scenario())

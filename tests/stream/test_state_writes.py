@@ -46,13 +46,10 @@ def test_caught_up_every_batch_is_written_at_once() -> None:
         start = minute_ago_ms()
         for batch in range(2):
             offsets = range(batch * 3, batch * 3 + 3)
-            task = asyncio.create_task(
-                h.processor.add_batch([message(i, start + i * 1000) for i in offsets])
-            )
-            await asyncio.sleep(0.05)
+            await h.processor.add_batch([message(i, start + i * 1000) for i in offsets])
             assert len(h.table.deliveries) == batch + 1
             h.table.deliver_all()
-            await asyncio.wait_for(task, 5)
+        await h.processor.flush()
         assert h.acknowledged == [0, 1, 2, 3, 4, 5]
 
     asyncio.run(scenario())
@@ -69,11 +66,11 @@ def test_the_interval_ends_the_deferral_on_the_timer() -> None:
         await h.processor.flush()
         assert h.table.sent == []  # the interval is not over yet
         await asyncio.sleep(0.25)
-        flushing = asyncio.create_task(h.processor.flush())
-        await asyncio.sleep(0.05)
-        h.table.deliver_all()
-        await asyncio.wait_for(flushing, 5)
+        await h.processor.flush()
         assert h.table.sent == [b"b1"]
+        assert h.acknowledged == []  # sent, not yet on the broker
+        h.table.deliver_all()
+        await h.processor.flush()
         assert h.acknowledged == [0]
 
     asyncio.run(scenario())
@@ -122,24 +119,49 @@ def test_revoked_partitions_have_their_states_written_but_not_acknowledged() -> 
 
 
 def test_state_writes_bookkeeping() -> None:
-    """The interval restarts at each take; the lowest waiting offset is per
-    topic-partition; an evicted bed is not written back."""
-    now = [100.0]
-    writes = StateWrites(1.0, clock=lambda: now[0])
-    assert not writes.due(lambda: False)  # nothing waits
-    first, second = junk(7), junk(9)
-    writes.add({b"b1": (object(), 0), b"b2": (object(), 0)}, [first, second], {"t": 2})  # type: ignore[dict-item]
-    assert writes.lowest("icu.arterial", 0) == 7
-    assert writes.lowest("icu.arterial", 1) is None
-    assert not writes.due(lambda: True)  # a backlog, interval not over
-    assert writes.due(lambda: False)  # caught up
-    now[0] += 1.0
-    assert writes.due(lambda: True)  # the interval is over
-    writes.forget_bed(b"b2")
-    beds, messages, applied = writes.take()
-    assert list(beds) == [b"b1"]
-    assert messages == [first, second]
-    assert applied == {"t": 2}
-    assert writes.lowest("icu.arterial", 0) is None
-    writes.add({}, [junk(10)], {})
-    assert not writes.due(lambda: True)  # the interval started again at the take
+    """The interval restarts at each write; the lowest waiting offset is per
+    topic-partition, and covers the write on its way; an evicted bed is not written."""
+
+    async def scenario() -> None:
+        now = [100.0]
+        put: list[bytes] = []
+        deliveries: list[asyncio.Future[None]] = []
+        acked: list[int] = []
+        counted: dict[str, int] = {}
+
+        async def send(key: bytes, _state: object, _partition: int) -> asyncio.Future[None]:
+            put.append(key)
+            deliveries.append(asyncio.get_running_loop().create_future())
+            return deliveries[-1]
+
+        writes = StateWrites(
+            1.0,
+            put=send,  # type: ignore[arg-type]
+            ack=lambda messages: acked.extend(m.offset for m in messages),
+            count=lambda topic, n: counted.__setitem__(topic, counted.get(topic, 0) + n),
+            clock=lambda: now[0],
+        )
+        assert not writes.due(lambda: False)  # nothing waits
+        first, second = junk(7), junk(9)
+        writes.add({b"b1": (object(), 0), b"b2": (object(), 0)}, [first, second], {"t": 2})  # type: ignore[dict-item]
+        assert writes.lowest("icu.arterial", 0) == 7
+        assert writes.lowest("icu.arterial", 1) is None
+        assert not writes.due(lambda: True)  # a backlog, interval not over
+        assert writes.due(lambda: False)  # caught up
+        now[0] += 1.0
+        assert writes.due(lambda: True)  # the interval is over
+        writes.forget_bed(b"b2")
+        await writes.send()
+        assert put == [b"b1"]
+        writes.add({}, [junk(10)], {"t": 1})
+        assert writes.lowest("icu.arterial", 0) == 7  # sent, not landed: still waiting
+        assert not writes.due(lambda: True)  # the interval started again at the send
+        await writes.land_if_delivered()
+        assert acked == []
+        deliveries[0].set_result(None)
+        await writes.land_if_delivered()
+        assert acked == [7, 9]
+        assert counted == {"t": 2}
+        assert writes.lowest("icu.arterial", 0) == 10
+
+    asyncio.run(scenario())
