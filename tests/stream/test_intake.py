@@ -204,6 +204,23 @@ def test_a_fetch_is_not_widened_by_partitions_paused_while_it_runs(tmp_path: Pat
     asyncio.run(scenario())
 
 
+def _holding_back(
+    tmp_path: Path, ahead: Any, assigned: set[Any]
+) -> tuple[Any, BatchIntakeConsumer, _FakeThread, dict[Any, int]]:
+    """A consumer over ``assigned`` with ``ahead`` held back (its aligner share held);
+    clearing the returned ``held`` lets those messages go."""
+    from faust.types import TP
+
+    app, consumer, _ = _consumer(tmp_path)
+    thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
+    held = {ahead: app.batch_intake.limits.per_partition}
+    app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
+    consumer.assignment = lambda: assigned  # type: ignore[method-assign]
+    consumer._set_active_tps(assigned)
+    consumer._hold_back()
+    return app, consumer, thread, held
+
+
 def test_a_fetch_waits_no_longer_than_the_broker_while_a_partition_is_held_back(
     tmp_path: Path,
 ) -> None:
@@ -213,15 +230,9 @@ def test_a_fetch_waits_no_longer_than_the_broker_while_a_partition_is_held_back(
     from faust.types import TP
 
     async def scenario() -> None:
-        app, consumer, _ = _consumer(tmp_path)
-        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
-        thread.release.set()
         ahead, sibling = TP("icu.arterial", 0), TP("icu.infusions", 0)
-        held = {ahead: app.batch_intake.limits.per_partition}
-        app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
-        consumer.assignment = lambda: {ahead, sibling}  # type: ignore[method-assign]
-        consumer._set_active_tps({ahead, sibling})
-        consumer._hold_back()
+        app, consumer, thread, held = _holding_back(tmp_path, ahead, {ahead, sibling})
+        thread.release.set()
         await consumer._drain_fetch()
         held.clear()  # the aligner let them go while the fetch waited
         await consumer._drain_fetch()  # resumed once this fetch is over
@@ -240,14 +251,8 @@ def test_with_every_input_partition_held_back_the_intake_looks_again_soon(
     from faust.types import TP
 
     async def scenario() -> None:
-        app, consumer, _ = _consumer(tmp_path)
-        thread = consumer._thread = _FakeThread()  # type: ignore[assignment]
         ahead = TP("icu.arterial", 0)
-        held = {ahead: app.batch_intake.limits.per_partition}
-        app.batch_intake.held_on = lambda topic, partition: held.get(TP(topic, partition), 0)
-        consumer.assignment = lambda: {ahead}  # type: ignore[method-assign]
-        consumer._set_active_tps({ahead})
-        consumer._hold_back()
+        app, consumer, thread, held = _holding_back(tmp_path, ahead, {ahead})
         slept: list[float] = []
 
         async def sleep(seconds: float, *args: Any, **kwargs: Any) -> None:
