@@ -288,18 +288,20 @@ def plain_arterial(element: dict[str, Any]) -> ArterialSample | None:
         or (encounter_id not in _IDENTIFIERS_SEEN and not _identifier(encounter_id))
     ):
         return None
+    # A finite float is taken as it is, without a call: nearly every MAP is one.
+    map_mmhg, sbp, dbp, hr = get("map", _ABSENT), get("sbp"), get("dbp"), get("hr")
     try:
-        return ArterialSample(
-            bed_id,
-            ts,
-            encounter_id,
-            _finite(get("map", _ABSENT)),
-            None if (sbp := get("sbp")) is None else _finite(sbp),
-            None if (dbp := get("dbp")) is None else _finite(dbp),
-            None if (hr := get("hr")) is None else _finite(hr),
-        )
+        if type(map_mmhg) is not float or map_mmhg - map_mmhg != 0.0:
+            map_mmhg = _finite(map_mmhg)
+        if sbp is not None:
+            sbp = _finite(sbp)
+        if dbp is not None:
+            dbp = _finite(dbp)
+        if hr is not None:
+            hr = _finite(hr)
     except _NotPlain:
         return None
+    return ArterialSample(bed_id, ts, encounter_id, map_mmhg, sbp, dbp, hr)
 
 
 # Identifiers that matched the pattern: the same few thousand bed and encounter ids

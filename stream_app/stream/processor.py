@@ -38,13 +38,16 @@ log = logging.getLogger("vasowatch.worker")
 def _runs(messages: Sequence[InputMessage]) -> Iterator[Sequence[InputMessage]]:
     """Consecutive messages of one topic-partition (the intake delivers a fetch
     partition by partition): what is looked up per partition is looked up once."""
-    start = 0
+    if not messages:
+        return
+    start, tp = 0, messages[0].tp
     for index in range(1, len(messages)):
-        if messages[index].tp != messages[start].tp:
+        # One fetch's messages of a partition share its TP object: identity first.
+        current = messages[index].tp
+        if current is not tp and current != tp:
             yield messages[start:index]
-            start = index
-    if messages:
-        yield messages[start:]
+            start, tp = index, current
+    yield messages[start:]
 
 
 class BatchProcessor:
