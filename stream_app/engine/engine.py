@@ -8,7 +8,6 @@ hysteresis), whose transition times are derived from the data.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from stream_app.domain.codec import Rejection
@@ -34,14 +33,8 @@ from stream_app.engine.lifecycle import Transition
 from stream_app.engine.pack import RulePack
 from stream_app.engine.registry import RULES
 from stream_app.engine.rules import RuleDef
-from stream_app.engine.state import (
-    MAX_LACTATES,
-    MAX_PUMPS,
-    MAX_RECENT_DIGESTS,
-    MAX_URINE_PERIODS,
-    BedState,
-    PumpState,
-)
+from stream_app.engine.state import MAX_RECENT_DIGESTS, BedState
+from stream_app.engine.updates import apply_observation, apply_pump, digest
 from stream_app.engine.windows import Thresholds, add_sample, prune
 
 
@@ -135,14 +128,14 @@ class Engine:
                 lifecycle.acknowledge(state, event.alert_id, event.by, event.ts)
             )
             return step
-        digest = _digest(event)
+        event_digest = digest(event)
         recent = state.recent
         # Every remembered event is at or before the bed's clock, so a newer one cannot be
         # a duplicate: in-order input (nearly all of it) skips the scan.
-        if event.ts <= state.clock_ms and digest in recent:
+        if event.ts <= state.clock_ms and event_digest in recent:
             step.notes.append("duplicate")
             return step
-        recent.append(digest)
+        recent.append(event_digest)
         if len(recent) > MAX_RECENT_DIGESTS:
             del recent[: len(recent) - MAX_RECENT_DIGESTS]
         if state.thresholds_key != self._thresholds_key:
@@ -159,9 +152,9 @@ class Engine:
                 state.clock_ms = clock  # same evaluation step: the window barely moved
                 return step
         elif isinstance(event, PumpUpdate):
-            self._apply_pump(state, event, step)
+            apply_pump(state, event, step.notes, self._epinephrine)
         elif isinstance(event, Observation):
-            self._apply_observation(state, event)
+            apply_observation(state, event)
         state.clock_ms = max(state.clock_ms, event.ts)
         step.transitions.extend(self._evaluate(state, event))
         return step
@@ -176,7 +169,7 @@ class Engine:
         step = None
         ts = event.ts
         recent = state.recent
-        recent.append(_digest(event))
+        recent.append(digest(event))
         if len(recent) > MAX_RECENT_DIGESTS:
             del recent[: len(recent) - MAX_RECENT_DIGESTS]
         artifact = self._artifact(event)
@@ -263,62 +256,9 @@ class Engine:
                 return "damped_pulse_pressure"
         return None
 
-    def _apply_pump(self, state: BedState, event: PumpUpdate, step: Step) -> None:
-        current = state.pumps.get(event.pump_id)
-        if current is not None and event.ts < current.ts:
-            step.notes.append("superseded")
-            return
-        if event.weight_kg is not None and (state.weight_ms is None or event.ts >= state.weight_ms):
-            state.weight_kg, state.weight_ms = event.weight_kg, event.ts
-        if event.drug is None:
-            state.pumps.pop(event.pump_id, None)
-            step.notes.append("untracked_drug")
-            return
-        # Only an epinephrine change can be a titration step worth timing.
-        is_epinephrine = event.drug is Drug.EPINEPHRINE
-        epi_before = self._epinephrine(state) if is_epinephrine else 0.0
-        state.pumps[event.pump_id] = PumpState(
-            event.drug.value,
-            event.running,
-            event.amount_per_min,
-            event.per_kg,
-            event.ts,
-            event.route,
-            event.weight_kg,
-        )
-        if len(state.pumps) > MAX_PUMPS:
-            idle = sorted((p.ts, k) for k, p in state.pumps.items() if not p.running)
-            for _, key in idle[: len(state.pumps) - MAX_PUMPS]:
-                del state.pumps[key]
-        if not is_epinephrine:
-            return
-        epi_after = self._epinephrine(state)
-        if epi_after > epi_before + 1e-9:
-            previous = state.epinephrine_increase_ms
-            gap = -1 if previous is None else event.ts - previous
-            state.epinephrine_step = [event.ts, epi_after - epi_before, gap]
-            state.epinephrine_increase_ms = event.ts
-
     def _epinephrine(self, state: BedState) -> float:
         """The bed's total epinephrine dose in mcg/kg/min, from its running pumps."""
         return self._context(state, None).dose(Drug.EPINEPHRINE).per_kg_min
-
-    def _apply_observation(self, state: BedState, event: Observation) -> None:
-        if event.code == "lactate":
-            state.lactates.append([event.ts, event.value])
-            state.lactates.sort()
-            del state.lactates[:-MAX_LACTATES]
-        elif event.code == "urine_output":
-            state.urine.append([event.ts, event.value, event.period_min or 60])
-            state.urine.sort()
-            del state.urine[:-MAX_URINE_PERIODS]
-        elif event.code == "fluid_bolus":
-            state.fluid_ml += event.value
-            state.fluid_recorded = True
-        elif event.code == "hydrocortisone":
-            state.hydrocortisone_ms = max(state.hydrocortisone_ms or 0, event.ts)
-        elif event.code == "weight" and (state.weight_ms is None or event.ts >= state.weight_ms):
-            state.weight_kg, state.weight_ms = event.value, event.ts
 
     # -- evaluation ---------------------------------------------------------
     def _context(self, state: BedState, event: Event | None) -> Context:
@@ -368,15 +308,3 @@ class Engine:
                 lifecycle.step(state, rule.rule_id, spec.severity, finding, ctx.now, self.pack)
             )
         return transitions
-
-
-def _digest(event: Event) -> int:
-    """A stable 64-bit digest of an event, for spotting duplicates across restarts.
-
-    Samples hash as a tuple of numbers (Python hashes numbers the same in every
-    process); events with text go through blake2b, since str hashes are salted.
-    """
-    if isinstance(event, ArterialSample):
-        return hash((event.ts, event.map, event.sbp, event.dbp, event.hr)) & 0x7FFF_FFFF_FFFF_FFFF
-    raw = hashlib.blake2b(repr(event).encode(), digest_size=8).digest()
-    return int.from_bytes(raw) & 0x7FFF_FFFF_FFFF_FFFF
