@@ -5,7 +5,8 @@ A message that only produced dead letters could be acknowledged at once, but an 
 message of the same topic-partition may still be held for event-time alignment.
 Faust 0.15 commits past a lone unacknowledged offset at the head of its acked list
 (and past any gap before a partition's first commit), so acknowledging out of order
-could lose the held message in a crash. These wait until nothing older is held.
+could lose the held message in a crash. These wait until nothing older is held,
+and until their dead letters are delivered.
 """
 
 from __future__ import annotations
@@ -27,30 +28,48 @@ class OrderedAcks:
     def __init__(self, held: HeldOffsets, ack: Callable[[Sequence[Any]], None]) -> None:
         self._held = held
         self._ack = ack
-        self._waiting: dict[tuple[str, int], list[tuple[int, Any]]] = {}
+        self._waiting: dict[tuple[str, int], list[tuple[int, Any, Sequence[Any]]]] = {}
 
-    def wait(self, topic: str, partition: int, offset: int, event: Any) -> None:
-        self._waiting.setdefault((topic, partition), []).append((offset, event))
+    def wait(
+        self, topic: str, partition: int, offset: int, event: Any, deliveries: Sequence[Any] = ()
+    ) -> None:
+        """``event`` (offset order per topic-partition) waits for older held messages
+        and for ``deliveries`` (its dead letters' futures)."""
+        self._waiting.setdefault((topic, partition), []).append((offset, event, deliveries))
 
     def release(self) -> None:
-        """Acknowledge what has nothing older held on its topic-partition."""
+        """Acknowledge, in offset order, what has nothing older held on its
+        topic-partition and whose dead letters are on the broker."""
         for tp, waiting in list(self._waiting.items()):
             lowest = self._held.lowest_held(*tp)
-            still = []
-            for offset, event in waiting:
-                if lowest is None or offset < lowest:
-                    self._ack([event])
-                else:
-                    still.append((offset, event))
-            if still:
-                self._waiting[tp] = still
-            else:
+            ready = 0
+            for offset, _, deliveries in waiting:
+                if (lowest is not None and offset >= lowest) or not _delivered(deliveries):
+                    break  # a later one acknowledged first would be committed past this
+                ready += 1
+            if ready:
+                self._ack([event for _, event, _ in waiting[:ready]])
+            if ready == len(waiting):
                 del self._waiting[tp]
+            elif ready:
+                self._waiting[tp] = waiting[ready:]
 
     def drop(self, partitions: set[int]) -> None:
         """Partitions given away: their new owner reads (and dead-letters) these again."""
         for tp in [tp for tp in self._waiting if tp[1] in partitions]:
             del self._waiting[tp]
+
+
+def _delivered(deliveries: Sequence[Any]) -> bool:
+    """Whether every delivery is done; a failed one raises here, as it did where the
+    processor awaited it (never acknowledged: the message is read again)."""
+    for delivery in deliveries:
+        if not delivery.done():
+            return False
+        error = delivery.exception()
+        if error is not None:
+            raise error
+    return True
 
 
 def acknowledge(app: faust.App) -> Callable[[Sequence[Message]], None]:

@@ -1,7 +1,7 @@
 """Decode -> align -> engine -> emit -> persist, one batch at a time.
 
 Order of effects, which is what makes a crash lose nothing and invent nothing:
-a batch's alerts and dead letters are delivered first; then each touched bed's
+a batch's alerts and dead letters are sent, and delivered before each touched bed's
 state (holding the offsets it has applied) is written, after every batch once
 the worker has caught up, at most once per ``state_write_interval_s`` while a
 backlog drains (``state_writes``); only then are the messages acknowledged for
@@ -83,10 +83,14 @@ class BatchProcessor:
         self._lock = asyncio.Lock()
         self._owned: set[int] = set()
         self._blindness = blindness
-        self._writes = StateWrites(
-            state_write_interval_s, put=beds.put, ack=ack, count=self._count_consumed
-        )
         self._ordered_acks = OrderedAcks(self, ack)
+        self._writes = StateWrites(
+            state_write_interval_s,
+            put=beds.put,
+            ack=ack,
+            count=self._count_consumed,
+            before_ack=self._ordered_acks.release,
+        )
         self._consumed_counters: dict[str, Any] = {}
 
     # -- intake ---------------------------------------------------------------
@@ -101,7 +105,7 @@ class BatchProcessor:
                     # (Not owned: delivered after the partition was revoked; its new
                     # owner processes it, and acknowledging it here would skip it.)
                     await self._hold(run, now, pending)
-            await self._settle(pending)
+            self._writes.after(pending)
             await self._process(self._aligner.release(now, self._caught_up, self._lag))
             await self._writes.land_if_delivered()
             self._ordered_acks.release()
@@ -122,16 +126,17 @@ class BatchProcessor:
             decoded = decode_message(
                 kind, value, key=key, check_key=True, now_ms=now, max_bytes=max_bytes
             )
-            for rejection in decoded.rejections:
-                pending.append(
-                    await self._outcomes.reject(rejection, topic, partition, msg.offset, key)
-                )
+            dead_letters = [
+                await self._outcomes.reject(rejection, topic, partition, msg.offset, key)
+                for rejection in decoded.rejections
+            ]
+            pending.extend(dead_letters)
             events = decoded.events
             if events:
                 msg.events, msg.ts, msg.received_ms = events, min(e.ts for e in events), now
                 held.append(msg)
             else:
-                self._ordered_acks.wait(topic, partition, msg.offset, msg)
+                self._ordered_acks.wait(topic, partition, msg.offset, msg, dead_letters)
         self._aligner.add_run(topic, partition, held, run[-1].offset, now)
 
     async def flush(self) -> None:
@@ -215,7 +220,7 @@ class BatchProcessor:
                 touched[key] = (state, message.partition)
         for state, _ in touched.values():
             state.received_wall_ms = now
-        await self._settle(pending)
+        self._writes.after(pending)
         self._beds.keep(touched)
         self._writes.add(touched, released, applied)
         if self._writes.due(self._backlog):

@@ -12,8 +12,13 @@ The order that makes a crash lose nothing is kept: a message is acknowledged (an
 so may be committed) only after the state holding its effects is on the broker.
 Until then it waits here, and so does any later message of its topic-partition that
 had nothing to apply (``lowest``, read by the acknowledgements' ordering). Alerts
-are not deferred: they are delivered with their batch. After a crash the messages
-of the last interval are read again; their transitions carry the same ``alert_id``.
+and dead letters are sent with their batch, and a state is sent only once every
+alert and dead letter sent before it is delivered (``after``): a state holding an
+offset whose alert never reached the broker would skip that alert after a crash.
+Processing does not stand still for those deliveries (it did, once per batch: with
+1% malformed input every batch has a dead letter, and a fifth of a drain went to
+waiting for them); the next state write does. After a crash the messages of the
+last interval are read again; their transitions carry the same ``alert_id``.
 
 A write's deliveries are not waited for where it is sent: in a backlog drain sharing
 the machine's two cores, the broker took 0.2-0.4 s to answer one interval's states of
@@ -59,12 +64,17 @@ class StateWrites:
         ack: Callable[[Sequence[Any]], None],
         count: Callable[[str, int], None],
         clock: Callable[[], float] = time.monotonic,
+        before_ack: Callable[[], None] = lambda: None,
     ) -> None:
         """``put`` writes a state; ``ack`` acknowledges messages whose states are on
-        the broker, and ``count`` counts their applied events per topic."""
+        the broker, and ``count`` counts their applied events per topic.
+        ``before_ack`` runs first: what has to be acknowledged before them (older
+        messages that had nothing to apply, whose dead letters are delivered)."""
         self.interval_s = interval_s
         self._put, self._ack, self._count = put, ack, count
+        self._before_ack = before_ack
         self._clock = clock
+        self._sent_before: list[Any] = []  # alert and dead-letter deliveries (``after``)
         self._written_at = clock()
         self.beds: dict[bytes, tuple[BedState, int]] = {}  # key -> (state, partition)
         self.messages: list[Any] = []  # applied, to acknowledge once the beds are written
@@ -87,6 +97,20 @@ class StateWrites:
             lowest.setdefault((message.topic, message.partition), message.offset)
         for topic, count in applied.items():
             self.applied[topic] = self.applied.get(topic, 0) + count
+
+    def after(self, deliveries: Sequence[Any]) -> None:
+        """Deliveries (of alerts and dead letters) the next state write must wait for."""
+        if not deliveries:
+            return
+        sent = self._sent_before
+        if len(sent) > 1000:  # forget those already delivered, now and then
+            sent[:] = [d for d in sent if not d.done()]
+        sent.extend(deliveries)
+
+    async def _delivered(self) -> None:
+        sent, self._sent_before = self._sent_before, []
+        if sent:
+            await asyncio.gather(*sent)
 
     def lowest(self, topic: str, partition: int) -> int | None:
         """The lowest offset of this topic-partition waiting for its bed's write."""
@@ -111,6 +135,8 @@ class StateWrites:
         messages are acknowledged when these land too (``wait``: before returning).
         The interval starts again."""
         await self.land(revoked)
+        if wait or self.waiting:
+            await self._delivered()
         if not self.waiting:
             return
         beds, write = self.beds, Write(self.messages, self.applied, self._lowest)
@@ -137,6 +163,7 @@ class StateWrites:
             return
         if write.deliveries:
             await asyncio.gather(*write.deliveries)
+        self._before_ack()  # (while this write's offsets still count as waiting)
         self.in_flight = None
         messages = write.messages
         self._ack([m for m in messages if m.partition not in revoked] if revoked else messages)

@@ -59,6 +59,23 @@ class DeliveredTopic:
         return delivered
 
 
+class HeldTopic:
+    """A topic whose deliveries wait until the test completes them."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[asyncio.Future[None]] = []
+
+    async def send(self, **_: Any) -> Any:
+        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.deliveries.append(delivery)
+        return delivery
+
+    def deliver_all(self) -> None:
+        for delivery in self.deliveries:
+            if not delivery.done():
+                delivery.set_result(None)
+
+
 def message(offset: int, ts_ms: int, bed: str = "b1", partition: int = 0) -> Any:
     """An arterial message as the intake hands it over (``InputMessage``'s fields)."""
     value = orjson.dumps({"bed_id": bed, "ts": ts_ms, "map": 70.0, "hr": 90})
@@ -90,15 +107,18 @@ class Harness:
     beds: BedStore
     acknowledged: list[int] = field(default_factory=list)
     unread: dict[str, int] = field(default_factory=lambda: {"messages": 0})
+    dead_letters: HeldTopic | None = None
 
 
-def harness(state_write_interval_s: float = 0.0) -> Harness:
+def harness(state_write_interval_s: float = 0.0, *, hold_dead_letters: bool = False) -> Harness:
+    """``hold_dead_letters``: dead letters are delivered when the test says so."""
     pack = load_rule_pack(PROJECT_ROOT / "rules")
     metrics = build_metrics(CollectorRegistry())
     table = ChangelogTable()
     beds = BedStore(table, table.send)
     acknowledged: list[int] = []
     unread = {"messages": 0}  # what the broker holds that the worker has not received
+    dead_letters = HeldTopic() if hold_dead_letters else None
 
     def ack(messages: Any) -> None:
         acknowledged.extend(m.offset for m in messages)
@@ -108,7 +128,7 @@ def harness(state_write_interval_s: float = 0.0) -> Harness:
         engine=Engine(pack),
         beds=beds,
         emitter=AlertEmitter(DeliveredTopic(), pack, metrics),
-        deadletters=DeadLetterPolicy(DeliveredTopic(), metrics),
+        deadletters=DeadLetterPolicy(dead_letters or DeliveredTopic(), metrics),
         metrics=metrics,
         aligner=Aligner((TOPIC,), idle_ms=0),
         caught_up=lambda *_: True,
@@ -119,4 +139,4 @@ def harness(state_write_interval_s: float = 0.0) -> Harness:
         state_write_interval_s=state_write_interval_s,
     )
     processor.assigned({0, 1})
-    return Harness(processor, table, beds, acknowledged, unread)
+    return Harness(processor, table, beds, acknowledged, unread, dead_letters)
