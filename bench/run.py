@@ -77,7 +77,7 @@ def main() -> int:
     }
     try:
         bootstrap = broker.bootstrap_servers
-        drains = [throughput.run(bootstrap, workdir, beds, 20_000 if quick else 100_000)
+        drains = [throughput.run(bootstrap, workdir, beds, 20_000 if quick else throughput.EVENTS)
                   for beds in ((100, 1000) if quick else (100, 1_000, 10_000))]  # fmt: skip
         result["throughput"] = drains
         main_drain = next(d for d in drains if d["beds"] == 1000)
