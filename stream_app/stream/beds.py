@@ -68,9 +68,17 @@ class BedStore:
         which is where recovery and rebalancing look for it. Returns the changelog
         record's future, done once the broker has it.
         """
+        return await self._send(partition, key, self.encode(key, state, partition))
+
+    def encode(self, key: bytes, state: BedState, partition: int) -> bytes:
+        """A state's changelog value, kept as the table's copy (``put`` sends it; a
+        deferred write sends it later, with the state as it was then)."""
         blob = state.to_bytes()
         self._cache[key] = (state, partition)
         self._table.data[key] = blob
+        return blob
+
+    async def send(self, partition: int, key: bytes, blob: bytes) -> Awaitable[Any]:
         return await self._send(partition, key, blob)
 
     def delete(self, key: bytes, partition: int) -> None:

@@ -86,7 +86,8 @@ class BatchProcessor:
         self._ordered_acks = OrderedAcks(self, ack)
         self._writes = StateWrites(
             state_write_interval_s,
-            put=beds.put,
+            encode=beds.encode,
+            send=beds.send,
             ack=ack,
             count=self._count_consumed,
             before_ack=self._ordered_acks.release,

@@ -17,8 +17,10 @@ alert and dead letter sent before it is delivered (``after``): a state holding a
 offset whose alert never reached the broker would skip that alert after a crash.
 Processing does not stand still for those deliveries (it did, once per batch: with
 1% malformed input every batch has a dead letter, and a fifth of a drain went to
-waiting for them); the next state write does. After a crash the messages of the
-last interval are read again; their transitions carry the same ``alert_id``.
+waiting for them). A write due while some are still on their way is sealed: its
+states are encoded then (what later batches change is not in it) and sent once
+those deliveries are done, while processing goes on. After a crash the messages of
+the last interval are read again; their transitions carry the same ``alert_id``.
 
 A write's deliveries are not waited for where it is sent: in a backlog drain sharing
 the machine's two cores, the broker took 0.2-0.4 s to answer one interval's states of
@@ -37,22 +39,31 @@ from typing import Any
 from stream_app.engine.state import BedState
 
 TopicPartition = tuple[str, int]
-# Writes one bed's state (key, state, partition); returns its delivery.
-PutState = Callable[[bytes, BedState, int], Awaitable[Awaitable[Any]]]
+# Encodes one bed's state (key, state, partition) for the changelog, keeping it as
+# the table's copy.
+EncodeState = Callable[[bytes, BedState, int], bytes]
+# Sends one encoded state (partition, key, value); returns its delivery.
+SendState = Callable[[int, bytes, bytes], Awaitable[Awaitable[Any]]]
 
 
 @dataclass
 class Write:
-    """Bed states sent to the broker, and the messages that wait for them to land."""
+    """Bed states on their way to the broker, and the messages that wait for them."""
 
     messages: list[Any]  # to acknowledge once every delivery is done
     applied: dict[str, int]  # events per topic among those messages
     lowest: dict[TopicPartition, int]
+    gate: list[Any]  # alert and dead-letter deliveries to be done before the states go
+    states: dict[bytes, tuple[int, bytes]] | None  # encoded, not sent yet (None: sent)
     deliveries: list[Any] = field(default_factory=list)
 
     @property
+    def gate_open(self) -> bool:
+        return all(delivery.done() for delivery in self.gate)
+
+    @property
     def delivered(self) -> bool:
-        return all(delivery.done() for delivery in self.deliveries)
+        return self.states is None and all(delivery.done() for delivery in self.deliveries)
 
 
 class StateWrites:
@@ -60,18 +71,20 @@ class StateWrites:
         self,
         interval_s: float,
         *,
-        put: PutState,
+        encode: EncodeState,
+        send: SendState,
         ack: Callable[[Sequence[Any]], None],
         count: Callable[[str, int], None],
         clock: Callable[[], float] = time.monotonic,
         before_ack: Callable[[], None] = lambda: None,
     ) -> None:
-        """``put`` writes a state; ``ack`` acknowledges messages whose states are on
+        """``encode`` and ``send`` write a state; ``ack`` acknowledges messages whose states are on
         the broker, and ``count`` counts their applied events per topic.
         ``before_ack`` runs first: what has to be acknowledged before them (older
         messages that had nothing to apply, whose dead letters are delivered)."""
         self.interval_s = interval_s
-        self._put, self._ack, self._count = put, ack, count
+        self._encode, self._send = encode, send
+        self._ack, self._count = ack, count
         self._before_ack = before_ack
         self._clock = clock
         self._sent_before: list[Any] = []  # alert and dead-letter deliveries (``after``)
@@ -131,22 +144,33 @@ class StateWrites:
         return self._clock() - self._written_at >= self.interval_s or not backlog()
 
     async def send(self, revoked: set[int] | None = None, *, wait: bool = False) -> None:
-        """Send the waiting bed states, once the previous write has landed; their
-        messages are acknowledged when these land too (``wait``: before returning).
-        The interval starts again."""
+        """Write the waiting bed states, once the previous write has landed: sent now
+        if the deliveries before them are done, else sealed and sent once they are
+        (``land_if_delivered``). Their messages are acknowledged when they land
+        (``wait``: before returning). The interval starts again."""
         await self.land(revoked)
-        if wait or self.waiting:
-            await self._delivered()
         if not self.waiting:
+            if wait:  # (messages with only dead letters are acknowledged once these land)
+                await self._delivered()
             return
-        beds, write = self.beds, Write(self.messages, self.applied, self._lowest)
+        encode = self._encode
+        states = {key: (part, encode(key, state, part)) for key, (state, part) in self.beds.items()}
+        gate, self._sent_before = self._sent_before, []
+        write = Write(self.messages, self.applied, self._lowest, gate, states)
         self.beds, self.messages, self.applied, self._lowest = {}, [], {}, {}
         self._written_at = self._clock()
         self.in_flight = write
-        put = self._put
-        write.deliveries = [await put(key, state, part) for key, (state, part) in beds.items()]
+        if wait or write.gate_open:
+            await self._send_states(write)
         if wait:
             await self.land(revoked)
+
+    async def _send_states(self, write: Write) -> None:
+        if write.gate:
+            await asyncio.gather(*write.gate)
+        states, write.states = write.states or {}, None
+        send = self._send
+        write.deliveries = [await send(part, key, blob) for key, (part, blob) in states.items()]
 
     async def land(self, revoked: set[int] | None = None) -> None:
         """Wait until the write on its way is on the broker, then acknowledge the
@@ -161,6 +185,8 @@ class StateWrites:
         write = self.in_flight
         if write is None:
             return
+        if write.states is not None:
+            await self._send_states(write)
         if write.deliveries:
             await asyncio.gather(*write.deliveries)
         self._before_ack()  # (while this write's offsets still count as waiting)
@@ -171,10 +197,17 @@ class StateWrites:
             self._count(topic, count)
 
     async def land_if_delivered(self) -> None:
-        """``land``, if that needs no waiting."""
-        if self.in_flight is not None and self.in_flight.delivered:
+        """``land``, if that needs no waiting; a sealed write is sent once it may be."""
+        write = self.in_flight
+        if write is None:
+            return
+        if write.states is not None and write.gate_open:
+            await self._send_states(write)
+        if write.delivered:
             await self.land()
 
     def forget_bed(self, key: bytes) -> None:
-        """An evicted bed: writing it later would bring it back."""
+        """An evicted bed: writing it later would bring it back (after its deletion)."""
         self.beds.pop(key, None)
+        if self.in_flight is not None and self.in_flight.states is not None:
+            self.in_flight.states.pop(key, None)

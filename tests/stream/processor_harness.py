@@ -35,12 +35,14 @@ class ChangelogTable:
         self.data: dict[bytes, bytes] = {}
         self.deliveries: list[asyncio.Future[None]] = []
         self.sent: list[bytes] = []  # keys, in the order their states were sent
+        self.values: list[bytes] = []  # and the states sent
         self.deleted: list[bytes] = []
 
     async def send(self, partition: int, key: bytes, value: bytes) -> Any:
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.deliveries.append(delivery)
         self.sent.append(key)
+        self.values.append(value)
         return delivery
 
     def send_changelog(self, partition: int, key: bytes, value: Any, **_: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from stream_app.engine.state import BedState
 from tests.stream.processor_harness import harness, junk, message, minute_ago_ms
 
 
@@ -95,5 +96,38 @@ def test_a_message_with_only_a_dead_letter_waits_for_its_delivery() -> None:
         h.dead_letters.deliveries[0].set_result(None)
         await h.processor.flush()
         assert h.acknowledged == [0, 1]
+
+    asyncio.run(scenario())
+
+
+def test_a_write_due_before_the_dead_letters_land_is_sealed_as_it_was() -> None:
+    """Caught up, each batch's states are written at once; with a dead letter still on
+    its way, the write is encoded then and sent once it lands, holding the offsets of
+    that moment, while the next batch is processed (and waits to write its own)."""
+
+    async def scenario() -> None:
+        h = harness(hold_dead_letters=True)
+        assert h.dead_letters is not None
+        start = minute_ago_ms()
+        await asyncio.wait_for(h.processor.add_batch([message(0, start), junk(1)]), 5)
+        assert h.table.sent == []  # sealed: the dead letter is not on the broker yet
+        second = asyncio.create_task(h.processor.add_batch([message(2, start + 1000)]))
+        await asyncio.sleep(0.05)
+        assert not second.done()  # processed; its write waits for the sealed one
+        kept = h.beds.get(b"b1", 0)
+        assert kept is not None
+        assert kept.offsets == {"icu.arterial:0": 2}
+        h.dead_letters.deliver_all()
+        await asyncio.sleep(0.05)
+        assert h.table.sent == [b"b1"]
+        assert BedState.from_bytes(h.table.values[0]).offsets == {"icu.arterial:0": 0}
+        assert h.acknowledged == []
+        h.table.deliver_all()
+        await asyncio.wait_for(second, 5)
+        assert sorted(h.acknowledged) == [0, 1]
+        assert BedState.from_bytes(h.table.values[-1]).offsets == {"icu.arterial:0": 2}
+        h.table.deliver_all()
+        await h.processor.flush()
+        assert sorted(h.acknowledged) == [0, 1, 2]
 
     asyncio.run(scenario())

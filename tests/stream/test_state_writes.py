@@ -129,14 +129,15 @@ def test_state_writes_bookkeeping() -> None:
         acked: list[int] = []
         counted: dict[str, int] = {}
 
-        async def send(key: bytes, _state: object, _partition: int) -> asyncio.Future[None]:
+        async def send(_partition: int, key: bytes, _blob: bytes) -> asyncio.Future[None]:
             put.append(key)
             deliveries.append(asyncio.get_running_loop().create_future())
             return deliveries[-1]
 
         writes = StateWrites(
             1.0,
-            put=send,  # type: ignore[arg-type]
+            encode=lambda key, _state, _partition: key,
+            send=send,
             ack=lambda messages: acked.extend(m.offset for m in messages),
             count=lambda topic, n: counted.__setitem__(topic, counted.get(topic, 0) + n),
             clock=lambda: now[0],
