@@ -27,31 +27,41 @@ from stream_app.stream.processor import BatchProcessor
 TOPIC = "icu.arterial"
 
 
-class ChangelogTable:
-    """What ``BedStore`` uses of a Faust table, and the changelog sender the worker gives
-    it (straight to the producer): each delivery waits until the test completes it."""
+class HeldDeliveries:
+    """Deliveries that wait until the test completes them."""
 
     def __init__(self) -> None:
-        self.data: dict[bytes, bytes] = {}
         self.deliveries: list[asyncio.Future[None]] = []
-        self.sent: list[bytes] = []  # keys, in the order their states were sent
-        self.values: list[bytes] = []  # and the states sent
-        self.deleted: list[bytes] = []
 
-    async def send(self, partition: int, key: bytes, value: bytes) -> Any:
+    def _new_delivery(self) -> asyncio.Future[None]:
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.deliveries.append(delivery)
-        self.sent.append(key)
-        self.values.append(value)
         return delivery
-
-    def send_changelog(self, partition: int, key: bytes, value: Any, **_: Any) -> None:
-        self.deleted.append(key)
 
     def deliver_all(self) -> None:
         for delivery in self.deliveries:
             if not delivery.done():
                 delivery.set_result(None)
+
+
+class ChangelogTable(HeldDeliveries):
+    """What ``BedStore`` uses of a Faust table, and the changelog sender the worker gives
+    it (straight to the producer): each delivery waits until the test completes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[bytes, bytes] = {}
+        self.sent: list[bytes] = []  # keys, in the order their states were sent
+        self.values: list[bytes] = []  # and the states sent
+        self.deleted: list[bytes] = []
+
+    async def send(self, partition: int, key: bytes, value: bytes) -> Any:
+        self.sent.append(key)
+        self.values.append(value)
+        return self._new_delivery()
+
+    def send_changelog(self, partition: int, key: bytes, value: Any, **_: Any) -> None:
+        self.deleted.append(key)
 
 
 class DeliveredTopic:
@@ -61,21 +71,11 @@ class DeliveredTopic:
         return delivered
 
 
-class HeldTopic:
+class HeldTopic(HeldDeliveries):
     """A topic whose deliveries wait until the test completes them."""
 
-    def __init__(self) -> None:
-        self.deliveries: list[asyncio.Future[None]] = []
-
     async def send(self, **_: Any) -> Any:
-        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.deliveries.append(delivery)
-        return delivery
-
-    def deliver_all(self) -> None:
-        for delivery in self.deliveries:
-            if not delivery.done():
-                delivery.set_result(None)
+        return self._new_delivery()
 
 
 def message(offset: int, ts_ms: int, bed: str = "b1", partition: int = 0) -> Any:
