@@ -24,8 +24,8 @@ def run(bootstrap: str, workdir: Path, beds: int = 10_000) -> dict[str, float]:
         pump = {"bed_id": bed, "ts": START, "pump_id": "p1", "drug": "norepinephrine",
                 "status": "running", "rate": 8, "rate_unit": "mcg/min"}  # fmt: skip
         messages.append(("infusion", bed.encode(), orjson.dumps(pump)))
-        for second in range(0, 600, 60):  # ten minutes of windows per bed
-            sample = {"bed_id": bed, "ts": START + second * 1000, "map": 70}
+        for offset_s in range(0, 600, 60):  # ten minutes of windows per bed
+            sample = {"bed_id": bed, "ts": START + offset_s * 1000, "map": 70}
             messages.append(("arterial", bed.encode(), orjson.dumps(sample)))
     asyncio.run(produce_backlog(settings, messages))
     first = Worker(settings, workdir / "recovery-1.log").start()

@@ -1,6 +1,6 @@
 """Offline replay throughput: the pure engine plus decoding, on one core.
 
-.venv/bin/python bench/replay_bench.py --events 1000000
+.venv/bin/python -m bench.replay_bench --events 1000000
 """
 
 from __future__ import annotations

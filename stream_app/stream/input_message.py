@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from faust.types import TP
@@ -57,3 +57,18 @@ class InputMessage:
         self.tp = tp
         self.generation_id = generation_id
         self.acked = False
+
+
+def partition_runs(messages: Sequence[InputMessage]) -> Iterator[Sequence[InputMessage]]:
+    """Consecutive messages of one topic-partition (the intake delivers a fetch
+    partition by partition): what is looked up per partition is looked up once."""
+    if not messages:
+        return
+    start, tp = 0, messages[0].tp
+    for index in range(1, len(messages)):
+        # One fetch's messages of a partition share its TP object: identity first.
+        current = messages[index].tp
+        if current is not tp and current != tp:
+            yield messages[start:index]
+            start, tp = index, current
+    yield messages[start:]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from stream_app.domain.codec import Rejection, decode_message, decode_plain
@@ -28,26 +28,11 @@ from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.gauges import AlertCensus, publish_partition_positions
-from stream_app.stream.input_message import InputMessage
+from stream_app.stream.input_message import InputMessage, partition_runs
 from stream_app.stream.outcomes import Outcomes, wall_ms
 from stream_app.stream.state_writes import StateWrites
 
 log = logging.getLogger("vasowatch.worker")
-
-
-def _runs(messages: Sequence[InputMessage]) -> Iterator[Sequence[InputMessage]]:
-    """Consecutive messages of one topic-partition (the intake delivers a fetch
-    partition by partition): what is looked up per partition is looked up once."""
-    if not messages:
-        return
-    start, tp = 0, messages[0].tp
-    for index in range(1, len(messages)):
-        # One fetch's messages of a partition share its TP object: identity first.
-        current = messages[index].tp
-        if current is not tp and current != tp:
-            yield messages[start:index]
-            start, tp = index, current
-    yield messages[start:]
 
 
 class BatchProcessor:
@@ -101,7 +86,7 @@ class BatchProcessor:
         now = wall_ms()
         pending: list[Any] = []
         async with self._lock:
-            for run in _runs(messages):
+            for run in partition_runs(messages):
                 if run[0].partition in self._owned:
                     # (Not owned: delivered after the partition was revoked; its new
                     # owner processes it, and acknowledging it here would skip it.)
