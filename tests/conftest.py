@@ -77,6 +77,6 @@ def unique() -> str:
 @pytest.fixture
 def output_dir(request: pytest.FixtureRequest) -> Path:
     """A folder under test-output/ for artefacts a person may want to look at."""
-    path = PROJECT_ROOT / "test-output" / request.node.name
+    path: Path = PROJECT_ROOT / "test-output" / request.node.name
     path.mkdir(parents=True, exist_ok=True)
     return path

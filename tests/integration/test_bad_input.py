@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
@@ -105,7 +106,7 @@ def test_broken_messages_are_dead_lettered_counted_and_valid_ones_applied(
     expected_reasons[(topics["arterial"], "wrong_type")] += 1  # the batch's bad element
     expected_reasons[(topics["ack"], "not_object")] += 1  # [1, 2]: each element on its own
 
-    def done(records: list) -> bool:
+    def done(records: list[Any]) -> bool:
         letters = [r for r in records if r.topic == s.topic_deadletter]
         alerts = {key(orjson.loads(r.value)) for r in records if r.topic == s.topic_alerts}
         return len(letters) >= sum(expected_reasons.values()) and alerts >= set(expected_alerts)

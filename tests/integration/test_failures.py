@@ -41,8 +41,8 @@ def _produce_all(settings: Settings, records: list[bytes]) -> None:
     run(produce_feed(settings.kafka_bootstrap_servers, topics, records))
 
 
-def _alerts_until(settings: Settings, expected: set, timeout_s: float = 180) -> list:
-    def done(records: list) -> bool:
+def _alerts_until(settings: Settings, expected: set[Any], timeout_s: float = 180) -> list[Any]:
+    def done(records: list[Any]) -> bool:
         return {key(orjson.loads(r.value)) for r in records} >= expected
 
     got = run(
@@ -51,7 +51,7 @@ def _alerts_until(settings: Settings, expected: set, timeout_s: float = 180) -> 
     return [key(orjson.loads(r.value)) for r in got]
 
 
-def _assert_exact(live: list, expected: list) -> None:
+def _assert_exact(live: list[Any], expected: list[Any]) -> None:
     missing, invented = set(expected) - set(live), set(live) - set(expected)
     report = PROJECT_ROOT / "test-output" / "failures-difference.json"
     report.parent.mkdir(exist_ok=True)
@@ -254,7 +254,7 @@ def test_silent_partitions_raise_the_workers_own_blindness_alert(
     worker = start_worker(partition_silence_s=3, tick_interval_s=1)
     assert wait_ready(s.web_port)
 
-    def documents(records: list) -> list[dict]:
+    def documents(records: list[Any]) -> list[dict[str, Any]]:
         return [orjson.loads(r.value) for r in records]
 
     fired = run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -33,7 +34,7 @@ def test_scenarios_live_equal_replay_from_a_backlog(
         run(produce(s.kafka_bootstrap_servers, topic, messages))
     worker = start_worker(tick_interval_s=300)
 
-    def complete(got: list) -> bool:
+    def complete(got: list[Any]) -> bool:
         return len({key(orjson.loads(r.value)) for r in got}) >= len(set(expected))
 
     got = run(read_until(s.kafka_bootstrap_servers, [s.topic_alerts], complete, 120))

@@ -24,7 +24,7 @@ def _consumer(tmp_path: Path) -> tuple[Any, BatchIntakeConsumer, list[list[int]]
     from stream_app.stream.app import create_app
 
     settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", data_dir=tmp_path)
-    app = create_app(settings, load_rule_pack(PROJECT_ROOT / "rules"))
+    app: Any = create_app(settings, load_rule_pack(PROJECT_ROOT / "rules"))
     delivered: list[list[int]] = []
 
     async def handler(messages: Any) -> None:
@@ -36,7 +36,9 @@ def _consumer(tmp_path: Path) -> tuple[Any, BatchIntakeConsumer, list[list[int]]
     return app, consumer, delivered
 
 
-def _messages(app: Any, *offsets: int, generation: int | None = None) -> list[Message]:
+def _messages(app: Any, *offsets: int, generation: int | None = None) -> list[Any]:
+    """Faust's own messages, standing in for input messages: ``_deliver`` reads only
+    their generation."""
     gen = app.consumer_generation_id if generation is None else generation
     return [
         Message("icu.arterial", 0, offset, 0.0, 0, {}, b"b1", b"{}", None, generation_id=gen)
@@ -345,8 +347,8 @@ def test_a_fetch_goes_to_the_processor_whole_in_offset_order(tmp_path: Path) -> 
         async def callback(message: Any) -> None:
             called_back.append(message.offset)
 
-        consumer._wait_next_records = wait_next_records  # type: ignore[method-assign]
-        consumer.callback = callback  # type: ignore[method-assign]
+        consumer._wait_next_records = wait_next_records  # type: ignore[method-assign,assignment]
+        consumer.callback = callback
         consumer.highwater = lambda tp: 20  # type: ignore[method-assign]
         consumer.assignment = lambda: set(fetched)  # type: ignore[method-assign]
         consumer._read_offset[a0] = 5  # sought back to 5 after records 3-4 were fetched
@@ -374,7 +376,7 @@ def test_a_fetch_returned_after_the_flow_stopped_is_sought_back(tmp_path: Path) 
         async def perform_seek() -> None:
             sought.append(True)
 
-        consumer._wait_next_records = wait_next_records  # type: ignore[method-assign]
+        consumer._wait_next_records = wait_next_records  # type: ignore[method-assign,assignment]
         consumer.perform_seek = perform_seek  # type: ignore[method-assign]
         await consumer._drain_fetch()
         assert delivered == []
@@ -417,7 +419,7 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
     results = []
     for bulk in (False, True):
         app, consumer, _ = _consumer(tmp_path / str(bulk))
-        app.topics.acks_enabled_for = lambda topic: topic != "no-acks"  # type: ignore[method-assign]
+        app.topics.acks_enabled_for = lambda topic: topic != "no-acks"
         consumer._committed_offset[TP("icu.arterial", 0)] = 4
         batch = messages(ours=bulk)
         if bulk:
@@ -477,7 +479,7 @@ def test_the_broker_holds_a_fetch_no_longer_than_the_setting(tmp_path: Path) -> 
         settings = Settings(
             kafka_bootstrap_servers="127.0.0.1:1", data_dir=tmp_path, fetch_max_wait_ms=250
         )
-        app = create_app(settings, load_rule_pack(PROJECT_ROOT / "rules"))
+        app: Any = create_app(settings, load_rule_pack(PROJECT_ROOT / "rules"))
         raw = app.consumer._thread._create_worker_consumer(app.transport)
         try:
             assert raw._fetch_max_wait_ms == 250
@@ -496,7 +498,7 @@ def test_the_producer_batches_as_many_bed_states_as_the_setting_allows(tmp_path:
         settings = Settings(
             kafka_bootstrap_servers="127.0.0.1:1", data_dir=tmp_path, producer_batch_bytes=300_000
         )
-        app = create_app(settings, load_rule_pack(PROJECT_ROOT / "rules"))
+        app: Any = create_app(settings, load_rule_pack(PROJECT_ROOT / "rules"))
         raw = app.producer._new_producer()
         try:
             assert raw._message_accumulator._batch_size == 300_000

@@ -38,7 +38,7 @@ def _always(*_: object) -> bool:
 
 def test_releases_in_event_time_order_across_topics() -> None:
     """With both topics queued, the lowest event time goes first."""
-    aligner = Aligner(TOPICS, idle_ms=10_000)
+    aligner: Aligner[Pending] = Aligner(TOPICS, idle_ms=10_000)
     aligner.assign([0], 0)
     for item in [_item("arterial", 0, 10), _item("arterial", 1, 20), _item("infusions", 0, 15)]:
         aligner.add(item, 0)
@@ -50,7 +50,7 @@ def test_releases_in_event_time_order_across_topics() -> None:
 
 def test_a_topic_read_ahead_waits_for_the_other() -> None:
     """A pump change at minute 5 is not applied before samples of minutes 0-4 arrive."""
-    aligner = Aligner(TOPICS, idle_ms=10_000)
+    aligner: Aligner[Pending] = Aligner(TOPICS, idle_ms=10_000)
     aligner.assign([0], 0)
     aligner.add(_item("infusions", 0, 300_000), 0)
     assert aligner.release(100, _never) == []
@@ -62,7 +62,7 @@ def test_a_topic_read_ahead_waits_for_the_other() -> None:
 
 def test_idle_topic_stops_blocking_after_the_idle_limit() -> None:
     """A partition that delivers nothing while its siblings do is waited for only so long."""
-    aligner = Aligner(TOPICS, idle_ms=1_000)
+    aligner: Aligner[Pending] = Aligner(TOPICS, idle_ms=1_000)
     aligner.assign([0], 0)
     aligner.add(_item("arterial", 0, 10), 5_000)
     assert aligner.release(5_500, _never) == []
@@ -71,7 +71,7 @@ def test_idle_topic_stops_blocking_after_the_idle_limit() -> None:
 
 def test_partitions_are_independent_and_revocation_drops_held() -> None:
     """Holding on partition 0 does not hold partition 1; revoked messages are handed back."""
-    aligner = Aligner(TOPICS, idle_ms=10_000)
+    aligner: Aligner[Pending] = Aligner(TOPICS, idle_ms=10_000)
     aligner.assign([0, 1], 0)
     aligner.add(_item("arterial", 0, 10, partition=0), 0)
     aligner.add(_item("arterial", 0, 10, partition=1), 0)
@@ -92,7 +92,7 @@ def test_caught_up_check_receives_the_candidates_arrival_time() -> None:
         calls.append(args)
         return True
 
-    aligner = Aligner(TOPICS, idle_ms=10_000)
+    aligner: Aligner[Pending] = Aligner(TOPICS, idle_ms=10_000)
     aligner.assign([0], 0)
     aligner.add(_item("arterial", 7, 10), 1234)
     aligner.release(1300, record)
@@ -128,7 +128,7 @@ def test_messages_with_nothing_to_apply_are_acknowledged_after_older_held_ones()
 def test_idle_limit_does_not_apply_to_a_topic_with_known_unread_data() -> None:
     """A backlog fetched one topic at a time: the broker is known to hold arterial
     samples not yet received, so pump changes wait for them past the idle limit."""
-    aligner = Aligner(TOPICS, idle_ms=1_000)
+    aligner: Aligner[Pending] = Aligner(TOPICS, idle_ms=1_000)
     aligner.assign([0], 0)
     aligner.add(_item("infusions", 0, 300_000), 100)
     backlog: dict[str, int | None] = {"arterial": 500}
@@ -147,7 +147,7 @@ def test_idle_limit_does_not_apply_to_a_topic_with_known_unread_data() -> None:
 def test_the_broker_is_asked_once_per_waiting_topic_not_once_per_message() -> None:
     """A fetch of thousands of samples received together: the empty sibling's position
     cannot change while they are released, and a later receipt needs a fresher poll."""
-    aligner = Aligner(TOPICS, idle_ms=10_000)
+    aligner: Aligner[Pending] = Aligner(TOPICS, idle_ms=10_000)
     aligner.assign([0], 0)
     for offset in range(1000):
         aligner.add(_item("arterial", offset, offset * 1000), 50)
@@ -163,13 +163,13 @@ def test_the_broker_is_asked_once_per_waiting_topic_not_once_per_message() -> No
     assert asked == [50, 80]
 
 
-class _OneAtATime(Aligner):
+class _OneAtATime(Aligner[Pending]):
     """The release rule stated plainly: the lowest event time among the queue heads
     goes while every empty sibling is caught up for it or idle; the broker is asked
     for every message. The real aligner must give exactly the same releases."""
 
-    def release(self, now_ms, caught_up, unread=None):  # type: ignore[no-untyped-def]
-        released = []
+    def release(self, now_ms: int, caught_up: Any, unread: Any = None) -> list[Pending]:
+        released: list[Pending] = []
         for partition in sorted({p for _, p in self._queues}):
             while True:
                 heads = [
@@ -188,7 +188,15 @@ class _OneAtATime(Aligner):
                 released.append(self._queues[(first, partition)].popleft())
         return released
 
-    def _sibling_lets_go(self, topic, partition, candidate, now_ms, caught_up, unread):  # type: ignore[no-untyped-def]
+    def _sibling_lets_go(
+        self,
+        topic: str,
+        partition: int,
+        candidate: Pending,
+        now_ms: int,
+        caught_up: Any,
+        unread: Any,
+    ) -> bool:
         tp = (topic, partition)
         quiet_since = max(
             self._last_delivery.get(tp, now_ms), self._active_since.get(partition, now_ms)
@@ -228,8 +236,9 @@ def test_releases_equal_the_plainly_stated_rule() -> None:
     @settings(max_examples=300, deadline=None)
     @given(st.lists(step, max_size=10))
     def check(steps: list) -> None:  # type: ignore[type-arg]
-        real, plain = Aligner(topics, idle_ms=5_000), _OneAtATime(topics, idle_ms=5_000)
-        now, offsets = 0, {}
+        real: Aligner[Pending] = Aligner(topics, idle_ms=5_000)
+        plain = _OneAtATime(topics, idle_ms=5_000)
+        now, offsets = 0, dict[tuple[str, int], int]()
         for aligner in (real, plain):
             aligner.assign([0, 1], now)
         for arrivals, advance, polled, backlog in steps:
@@ -246,10 +255,10 @@ def test_releases_equal_the_plainly_stated_rule() -> None:
                 real.add_run(topic, partition, held, offset, now)
 
             def caught_up(topic: str, partition: int, last: object, fresh_after: int) -> bool:
-                return fresh_after <= polled.get((topic, partition), -1)  # noqa: B023
+                return bool(fresh_after <= polled.get((topic, partition), -1))  # noqa: B023
 
             def unread(topic: str, partition: int, last: object) -> int:
-                return backlog.get((topic, partition), 0)  # noqa: B023
+                return int(backlog.get((topic, partition), 0))  # noqa: B023
 
             got = [(p.topic, p.partition, p.offset) for p in real.release(now, caught_up, unread)]
             want = [(p.topic, p.partition, p.offset) for p in plain.release(now, caught_up, unread)]

@@ -77,7 +77,7 @@ GOOD = {"X-Vasowatch-Board": "1", "Authorization": f"Bearer {TOKEN}"}
 
 
 def test_acknowledge_refuses_cross_site_unauthenticated_and_unknown() -> None:
-    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", board_users=f"rn-7:{TOKEN}")  # type: ignore[arg-type]
+    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", board_users=f"rn-7:{TOKEN}")
     assert post_statuses(
         settings,
         [

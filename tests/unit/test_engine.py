@@ -185,7 +185,8 @@ def test_in_order_path_matches_general_path(moves: list[tuple[str, float, int]])
     # What the worker and replay call: None only for an event applied in place with
     # nothing to report, and otherwise the same step.
     quiet = Engine(ENGINE.pack)
-    state, steps = None, []
+    state: BedState | None = None
+    steps: list[Any] = []
     for event in _events(moves):
         before = state
         in_place = quiet.apply_in_place(state, event)
@@ -258,7 +259,8 @@ _DRUG_MOVES = st.lists(
 
 
 def _drug_events(moves: list[tuple[str, Drug, float, int]]) -> list[Event]:
-    ts, out = T0, []
+    ts = T0
+    out: list[Event] = []
     for move, drug, amount, seconds in moves:
         ts += seconds * 1000
         if move == "sample":

@@ -119,7 +119,7 @@ def test_rule_can_be_disabled_or_rethresholded(pack_copy: Path) -> None:
 
     from stream_app.engine.engine import Engine
     from stream_app.replay import replay
-    from tests.unit.test_scenarios import FOLDER
+    from tests.scenarios.catalogue import FOLDER
 
     def fired(pack_dir: Path) -> set[str]:
         out = io.BytesIO()

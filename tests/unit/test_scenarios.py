@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -24,14 +25,14 @@ CASES = all_cases()
 PACK = load_rule_pack(PROJECT_ROOT / "rules")
 
 
-def _replay_file(path: Path) -> tuple[list[dict], str]:
+def _replay_file(path: Path) -> tuple[list[dict[str, Any]], str]:
     out, err = io.BytesIO(), io.StringIO()
     with path.open("rb") as handle:
         replay(handle, Engine(PACK), out, err)
     return [orjson.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
 
 
-def _minute(alert: dict) -> float:
+def _minute(alert: dict[str, Any]) -> float:
     ts = datetime.fromisoformat(alert["event_ts"]).timestamp() * 1000
     return (ts - START_MS) / MINUTE_MS
 
