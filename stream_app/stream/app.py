@@ -8,12 +8,13 @@ owned bed so silent beds still raise their alerts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, cast
 
 import faust
-from faust.types import TP
+from faust.types import TP, ConsumerT
 from prometheus_client import CollectorRegistry
 
 from stream_app.engine.engine import Engine
@@ -30,7 +31,7 @@ from stream_app.stream.diagnostics import consumer_state
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.hold_limits import HoldLimits
 from stream_app.stream.input_message import InputMessage
-from stream_app.stream.intake import BatchIntake, BatchIntakeApp
+from stream_app.stream.intake import BatchIntake, BatchIntakeConsumer
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
 from stream_app.stream.web import install_web
@@ -38,6 +39,8 @@ from stream_app.stream.web import install_web
 log = logging.getLogger("vasowatch.worker")
 
 BED_STATE_TABLE = "bed-state"
+# Longest a clean stop waits for deferred bed states to reach the broker.
+STOP_WRITE_TIMEOUT_S = 5.0
 
 
 class ProducerTopic:
@@ -55,6 +58,46 @@ class ProducerTopic:
         self, *, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
     ) -> Awaitable[Any]:
         return await self._app.producer.send(self.name, key, value, None, None, headers)
+
+
+class BatchIntakeApp(faust.App):
+    """A Faust app whose consumer hands the intake topics to the processor in batches."""
+
+    batch_intake: BatchIntake | None = None
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        if self.batch_intake is not None:
+            # Subscribed (with acknowledgements) as an agent's topic would be; added on
+            # the running loop, before the conductor's first subscription.
+            self.topics.add(self.batch_intake.source)
+
+    async def on_stop(self) -> None:
+        intake = self.batch_intake
+        if intake is not None and intake.before_stop is not None:
+            # Bed states deferred during a backlog are written (and their messages
+            # acknowledged for the consumer's last commit) while the producer still
+            # runs; bounded, so a lost broker cannot hold up the stop.
+            try:
+                await asyncio.wait_for(intake.before_stop(), STOP_WRITE_TIMEOUT_S)
+            except TimeoutError:
+                self.log.warning("bed states not written on stop: the broker did not answer")
+        await super().on_stop()
+
+    def _new_consumer(self) -> ConsumerT:
+        intake = self.batch_intake
+        if intake is None:
+            return super()._new_consumer()
+        consumer = BatchIntakeConsumer(
+            self.transport,
+            callback=self.topics.on_message,
+            on_partitions_revoked=self._on_partitions_revoked,
+            on_partitions_assigned=self._on_partitions_assigned,
+            beacon=self.beacon,
+            loop=self.transport.loop,
+        )
+        consumer.intake = intake
+        return cast(ConsumerT, consumer)
 
 
 def create_app(

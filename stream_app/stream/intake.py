@@ -20,18 +20,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import aiokafka
-import faust
 from aiokafka.errors import IllegalStateError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
-from faust.types import TP, ConsumerT, TopicT
+from faust.types import TP, TopicT
 
 from stream_app.stream.hold_limits import HoldLimits
 from stream_app.stream.input_message import InputMessage
 
 BatchHandler = Callable[[Sequence[InputMessage]], Awaitable[None]]
-STOP_WRITE_TIMEOUT_S = 5.0
 
 
 class BatchIntake:
@@ -274,43 +272,3 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
             # owners, who read them from the committed offsets.
             return
         await handler(current)
-
-
-class BatchIntakeApp(faust.App):
-    """A Faust app whose consumer hands the intake topics to the processor in batches."""
-
-    batch_intake: BatchIntake | None = None
-
-    async def on_start(self) -> None:
-        await super().on_start()
-        if self.batch_intake is not None:
-            # Subscribed (with acknowledgements) as an agent's topic would be; added on
-            # the running loop, before the conductor's first subscription.
-            self.topics.add(self.batch_intake.source)
-
-    async def on_stop(self) -> None:
-        intake = self.batch_intake
-        if intake is not None and intake.before_stop is not None:
-            # Bed states deferred during a backlog are written (and their messages
-            # acknowledged for the consumer's last commit) while the producer still
-            # runs; bounded, so a lost broker cannot hold up the stop.
-            try:
-                await asyncio.wait_for(intake.before_stop(), STOP_WRITE_TIMEOUT_S)
-            except TimeoutError:
-                self.log.warning("bed states not written on stop: the broker did not answer")
-        await super().on_stop()
-
-    def _new_consumer(self) -> ConsumerT:
-        intake = self.batch_intake
-        if intake is None:
-            return super()._new_consumer()
-        consumer = BatchIntakeConsumer(
-            self.transport,
-            callback=self.topics.on_message,
-            on_partitions_revoked=self._on_partitions_revoked,
-            on_partitions_assigned=self._on_partitions_assigned,
-            beacon=self.beacon,
-            loop=self.transport.loop,
-        )
-        consumer.intake = intake
-        return cast(ConsumerT, consumer)
