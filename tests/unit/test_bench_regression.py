@@ -1,4 +1,5 @@
-"""The benchmark's regression check: ratios against the last recorded run, per bed count."""
+"""The benchmark's own checks: ratios against the last recorded run, per bed count, and the
+instruction count of the engine bench."""
 
 from __future__ import annotations
 
@@ -34,3 +35,10 @@ def test_bed_counts_the_previous_run_did_not_drain_are_not_compared() -> None:
 
 def test_a_run_recorded_with_only_the_headline_ratio_is_compared_at_1000_beds() -> None:
     assert _compare({"ratio": 0.2}, _run({1000: 0.1})) == "ratio fell at 1,000 beds: 0.2 -> 0.1"
+
+
+def test_the_instruction_count_is_read_from_callgrinds_exit_summary() -> None:
+    from bench.engine_instructions import collected
+
+    summary = "==4242== Events    : Ir\n==4242== Collected : 11008294693\n==4242==\n"
+    assert collected(summary) == 11_008_294_693
