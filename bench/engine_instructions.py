@@ -24,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.workload import records
+from bench.workload import first_records
 from stream_app.engine.engine import Engine
 from stream_app.engine.registry import load_rule_pack
 from stream_app.replay import replay
@@ -42,11 +42,7 @@ def collected(valgrind_stderr: str) -> int:
 
 
 def _inner(beds: int, events: int, with_replay: bool) -> None:
-    lines = []
-    for line in records(beds, events // beds + 1):
-        lines.append(line)
-        if len(lines) >= events:
-            break
+    lines = first_records(beds, events)
     engine = Engine(load_rule_pack(ROOT / "rules"))
     if with_replay:
         replay(lines, engine, io.BytesIO(), io.StringIO())

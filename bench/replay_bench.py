@@ -12,7 +12,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench.workload import records
+from bench.workload import first_records
 from stream_app.engine.engine import Engine
 from stream_app.engine.registry import load_rule_pack
 from stream_app.replay import replay
@@ -25,12 +25,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--beds", type=int, default=500)
     args = parser.parse_args()
-    seconds = args.events // args.beds + 1
-    lines = []
-    for line in records(args.beds, seconds):
-        lines.append(line)
-        if len(lines) >= args.events:
-            break
+    lines = first_records(args.beds, args.events)
     engine = Engine(load_rule_pack(ROOT / "rules"))
     out = io.BytesIO()
     started = time.perf_counter()

@@ -28,7 +28,7 @@ from typing import Any
 from bench import latency, memory, recovery, throughput
 from bench.harness import Worker, bench_settings
 from bench.report import plot, write_markdown
-from bench.workload import records
+from bench.workload import first_records
 from stream_app.engine.engine import Engine
 from stream_app.engine.registry import load_rule_pack
 from stream_app.local_kafka import KAFKA_VERSION, PROJECT_ROOT, LocalKafka
@@ -57,11 +57,7 @@ def machine() -> dict[str, Any]:
 def replay_seconds(events: int) -> float:
     """Seconds to replay ``events`` lines of the workload (500 beds: 33 minutes each at
     1M, so every window is full, as in a long replay), from memory to memory."""
-    lines = []
-    for line in records(500, events // 500 + 1):
-        lines.append(line)
-        if len(lines) >= events:
-            break
+    lines = first_records(500, events)
     engine = Engine(load_rule_pack(PROJECT_ROOT / "rules"))
     began = time.perf_counter()
     replay(lines, engine, io.BytesIO(), io.StringIO())

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.harness import cpu_seconds, metrics, total
 from bench.harness import free_port as _port
-from bench.workload import records
+from bench.workload import first_records
 from stream_app.local_kafka import LocalKafka
 from stream_app.settings import Settings
 from stream_app.stream.topics import ensure_topics
@@ -125,11 +125,7 @@ def main() -> None:
             tick_interval_s=60,
         )
         asyncio.run(ensure_topics(settings))
-        lines = []
-        for line in records(args.beds, args.events // args.beds + 1):
-            lines.append(line)
-            if len(lines) >= args.events:
-                break
+        lines = first_records(args.beds, args.events)
         began = time.perf_counter()
         asyncio.run(_produce(settings, lines, args.batched))
         produce_s = time.perf_counter() - began

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from itertools import islice
 
 import orjson
 
@@ -56,3 +57,8 @@ def records(beds: int, seconds: int, seed: int = 7) -> Iterator[bytes]:
                 }
             )
         del bed_count
+
+
+def first_records(beds: int, events: int) -> list[bytes]:
+    """The workload's first ``events`` records for ``beds`` beds."""
+    return list(islice(records(beds, events // beds + 1), events))
