@@ -20,6 +20,17 @@ class Drug(StrEnum):
     DOBUTAMINE = "dobutamine"
 
 
+# The members under module-level names, for the engine's hot paths: in Python 3.11 each
+# ``Drug.NOREPINEPHRINE`` runs enum's Python-level descriptor (ten times the cost of a
+# global's lookup), and the rules ask for drugs dozens of times per evaluation.
+NOREPINEPHRINE = Drug.NOREPINEPHRINE
+VASOPRESSIN = Drug.VASOPRESSIN
+EPINEPHRINE = Drug.EPINEPHRINE
+PHENYLEPHRINE = Drug.PHENYLEPHRINE
+DOPAMINE = Drug.DOPAMINE
+DOBUTAMINE = Drug.DOBUTAMINE
+
+
 # Vasopressors in the guideline's sense; dobutamine is an inotrope, not a vasopressor.
 VASOPRESSORS = frozenset(
     {Drug.NOREPINEPHRINE, Drug.VASOPRESSIN, Drug.EPINEPHRINE, Drug.PHENYLEPHRINE, Drug.DOPAMINE}

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stream_app.domain.drugs import VASOPRESSORS, Drug
+from stream_app.domain.drugs import (
+    DOPAMINE,
+    EPINEPHRINE,
+    NOREPINEPHRINE,
+    PHENYLEPHRINE,
+    VASOPRESSIN,
+    VASOPRESSORS,
+    Drug,
+)
 from stream_app.domain.events import Event
 from stream_app.engine.pack import RulePack
 from stream_app.engine.state import BedState
@@ -41,6 +49,8 @@ class Dose:
 
 _NO_DOSE = Dose()
 _DRUGS = {drug.value: drug for drug in Drug}
+# The held-timer name of each drug's run (``.value`` of a 3.11 enum is a Python-level call).
+RUNNING_TIMER = {drug: f"running:{drug.value}" for drug in Drug}
 
 
 @dataclass(slots=True)
@@ -61,6 +71,7 @@ class Derived:
     doses: dict[Drug, Dose]
     vasopressors_running: list[Drug]
     ne_equivalent: float  # mcg/kg/min
+    peripheral_vasopressors: tuple[str, ...]  # running through a peripheral line, sorted
 
 
 def derived_key(state: BedState) -> tuple[object, ...]:
@@ -88,6 +99,7 @@ class Context:
     doses: dict[Drug, Dose] = field(init=False)
     vasopressors_running: list[Drug] = field(init=False)
     ne_equivalent: float = field(init=False)  # mcg/kg/min
+    peripheral_vasopressors: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         derived = self.derived
@@ -101,13 +113,27 @@ class Context:
                 d for d, dose in self.doses.items() if d in VASOPRESSORS and dose.running
             )
             self.ne_equivalent = self._ne_equivalent()
+            self.peripheral_vasopressors = tuple(
+                sorted(
+                    {
+                        pump.drug
+                        for pump in self.state.pumps.values()
+                        if pump.running and pump.route == "peripheral" and pump.drug in VASOPRESSORS
+                    }
+                )
+            )
             self.derived = Derived(
-                self.weight, self.doses, self.vasopressors_running, self.ne_equivalent
+                self.weight,
+                self.doses,
+                self.vasopressors_running,
+                self.ne_equivalent,
+                self.peripheral_vasopressors,
             )
         else:
             self.weight, self.doses = derived.weight, derived.doses
             self.vasopressors_running = derived.vasopressors_running
             self.ne_equivalent = derived.ne_equivalent
+            self.peripheral_vasopressors = derived.peripheral_vasopressors
 
     # -- weight and doses -------------------------------------------------
     def _doses(self) -> dict[Drug, Dose]:
@@ -118,7 +144,7 @@ class Context:
             drug = _DRUGS[pump.drug]
             weight = pump.weight_kg or self.weight[0]
             total = totals.setdefault(drug, [0.0, 0.0])
-            if drug is Drug.VASOPRESSIN:
+            if drug is VASOPRESSIN:
                 total[0] += pump.amount_per_min
             elif pump.per_kg:
                 total[0] += pump.amount_per_min * weight
@@ -142,15 +168,15 @@ class Context:
         w = self.pack.settings.ne_equivalent
         # Summed in this fixed order; a drug not running adds exactly nothing.
         total = 0.0
-        if (dose := doses.get(Drug.NOREPINEPHRINE)) is not None:
+        if (dose := doses.get(NOREPINEPHRINE)) is not None:
             total += dose.per_kg_min
-        if (dose := doses.get(Drug.EPINEPHRINE)) is not None:
+        if (dose := doses.get(EPINEPHRINE)) is not None:
             total += w.epinephrine * dose.per_kg_min
-        if (dose := doses.get(Drug.PHENYLEPHRINE)) is not None:
+        if (dose := doses.get(PHENYLEPHRINE)) is not None:
             total += w.phenylephrine * dose.per_kg_min
-        if (dose := doses.get(Drug.DOPAMINE)) is not None:
+        if (dose := doses.get(DOPAMINE)) is not None:
             total += w.dopamine * dose.per_kg_min
-        if (dose := doses.get(Drug.VASOPRESSIN)) is not None:
+        if (dose := doses.get(VASOPRESSIN)) is not None:
             total += w.vasopressin_per_unit_min * dose.per_min
         return round(total, 4)
 
@@ -188,7 +214,7 @@ class Context:
 
     def running_since(self, drug: Drug) -> int | None:
         """Event time since which ``drug`` has run without a break (None: not running)."""
-        return self.state.since.get(f"running:{drug.value}") if self.running(drug) else None
+        return self.state.since.get(RUNNING_TIMER[drug]) if self.running(drug) else None
 
     @property
     def since_any_vasopressor(self) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stream_app.domain.codec import Rejection
-from stream_app.domain.drugs import Drug
+from stream_app.domain.drugs import EPINEPHRINE, Drug
 from stream_app.domain.events import (
     Acknowledgement,
     ArterialSample,
@@ -25,6 +25,7 @@ from stream_app.engine.context import (
     BROKEN_AT,
     HOUR_MS,
     MINUTE_MS,
+    RUNNING_TIMER,
     Context,
     Derived,
     derived_key,
@@ -83,7 +84,7 @@ class Engine:
         self._artifact_limits = s.artifacts
         self._bucket_ms = self.thresholds.bucket_ms
         self._running_keys = [
-            (drug, f"running:{drug.value}", f"running:{drug.value}{BROKEN_AT}") for drug in Drug
+            (drug, RUNNING_TIMER[drug], RUNNING_TIMER[drug] + BROKEN_AT) for drug in Drug
         ]
         # Per bed: closed-bucket totals per window (see ``Context._closed``). A memo only:
         # results are identical with an empty cache (after a restart, say).
@@ -258,7 +259,7 @@ class Engine:
 
     def _epinephrine(self, state: BedState) -> float:
         """The bed's total epinephrine dose in mcg/kg/min, from its running pumps."""
-        return self._context(state, None).dose(Drug.EPINEPHRINE).per_kg_min
+        return self._context(state, None).dose(EPINEPHRINE).per_kg_min
 
     # -- evaluation ---------------------------------------------------------
     def _context(self, state: BedState, event: Event | None) -> Context:

@@ -9,7 +9,7 @@ from stream_app.engine.state import BedState
 MINUTE_MS = 60_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per evaluation (frozen costs 4x); never changed
 class LactateTrend:
     latest: float
     latest_ms: int
@@ -38,7 +38,7 @@ def lactate_trend(state: BedState, now: int, within_ms: int) -> LactateTrend | N
     return LactateTrend(latest, int(latest_ts), previous)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # likewise
 class UrineRate:
     ml_per_kg_h: float
     covered_min: float

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from stream_app.domain.drugs import Drug
+from stream_app.domain.drugs import EPINEPHRINE, NOREPINEPHRINE, VASOPRESSIN, Drug
 from stream_app.domain.events import Observation
 from stream_app.engine.context import MINUTE_MS, Context, Finding, map_evidence
 from stream_app.engine.pack import DoseLimit, HoldMinutes, Minutes, Positive
@@ -57,8 +57,8 @@ class AddVasopressin(Params):
 
 
 def add_vasopressin(ctx: Context, p: AddVasopressin) -> Finding | None:
-    ne = ctx.dose(Drug.NOREPINEPHRINE)
-    eligible = ne.running and not ctx.running(Drug.VASOPRESSIN)
+    ne = ctx.dose(NOREPINEPHRINE)
+    eligible = ne.running and not ctx.running(VASOPRESSIN)
     value = ne.per_min if p.ne_dose_unit == "mcg/min" else ne.per_kg_min
     dose_met = ctx.held(
         "add_vasopressin:dose", eligible and value > p.ne_dose_threshold, _min(p.ne_dose_hold_min)
@@ -66,7 +66,7 @@ def add_vasopressin(ctx: Context, p: AddVasopressin) -> Finding | None:
     if not eligible:
         return None
     low = ctx.map_low(p.map_low_window_min)
-    if low is not None and ctx.ran_throughout(Drug.NOREPINEPHRINE, _min(p.map_low_window_min)):
+    if low is not None and ctx.ran_throughout(NOREPINEPHRINE, _min(p.map_low_window_min)):
         return Finding({**_ne_evidence(ctx), **map_evidence(low), "trigger": "map_low"})
     if dose_met is not None:
         return Finding(
@@ -82,7 +82,7 @@ def add_vasopressin(ctx: Context, p: AddVasopressin) -> Finding | None:
 
 
 def _ne_evidence(ctx: Context) -> dict[str, object]:
-    ne = ctx.dose(Drug.NOREPINEPHRINE)
+    ne = ctx.dose(NOREPINEPHRINE)
     return {
         "norepinephrine_mcg_min": ne.per_min,
         "norepinephrine_mcg_kg_min": ne.per_kg_min,
@@ -96,11 +96,11 @@ class HoldParams(Params):
 
 
 def vasopressin_monotherapy(ctx: Context, p: HoldParams) -> Finding | None:
-    alone = ctx.running(Drug.VASOPRESSIN) and not ctx.running(Drug.NOREPINEPHRINE)
+    alone = ctx.running(VASOPRESSIN) and not ctx.running(NOREPINEPHRINE)
     met = ctx.held("vasopressin_monotherapy", alone, _min(p.hold_min))
     if met is None:
         return None
-    return Finding({"vasopressin_units_min": ctx.dose(Drug.VASOPRESSIN).per_min}, start_ms=met)
+    return Finding({"vasopressin_units_min": ctx.dose(VASOPRESSIN).per_min}, start_ms=met)
 
 
 class CeilingParams(Params):
@@ -110,7 +110,7 @@ class CeilingParams(Params):
 
 
 def vasopressin_above_ceiling(ctx: Context, p: CeilingParams) -> Finding | None:
-    dose = ctx.dose(Drug.VASOPRESSIN).per_min
+    dose = ctx.dose(VASOPRESSIN).per_min
     above = dose > p.ceiling + p.tolerance
     met = ctx.held("vasopressin_above_ceiling", above, _min(p.hold_min))
     if met is None:
@@ -125,9 +125,8 @@ class AddEpinephrine(Params):
 
 def add_epinephrine(ctx: Context, p: AddEpinephrine) -> Finding | None:
     window = _min(p.map_low_window_min)
-    if ctx.running(Drug.EPINEPHRINE) or not (
-        ctx.ran_throughout(Drug.NOREPINEPHRINE, window)
-        and ctx.ran_throughout(Drug.VASOPRESSIN, window)
+    if ctx.running(EPINEPHRINE) or not (
+        ctx.ran_throughout(NOREPINEPHRINE, window) and ctx.ran_throughout(VASOPRESSIN, window)
     ):
         return None
     low = ctx.map_low(p.map_low_window_min)
@@ -135,8 +134,8 @@ def add_epinephrine(ctx: Context, p: AddEpinephrine) -> Finding | None:
         return None
     return Finding(
         {
-            "norepinephrine_mcg_min": ctx.dose(Drug.NOREPINEPHRINE).per_min,
-            "vasopressin_units_min": ctx.dose(Drug.VASOPRESSIN).per_min,
+            "norepinephrine_mcg_min": ctx.dose(NOREPINEPHRINE).per_min,
+            "vasopressin_units_min": ctx.dose(VASOPRESSIN).per_min,
             **map_evidence(low),
         }
     )
@@ -160,7 +159,7 @@ def epinephrine_titration(ctx: Context, p: TitrationParams) -> Finding | None:
         {
             "increase_mcg_kg_min": round(size, 4),
             "minutes_since_previous_increase": None if gap is None else round(gap / MINUTE_MS, 1),
-            "epinephrine_mcg_kg_min": ctx.dose(Drug.EPINEPHRINE).per_kg_min,
+            "epinephrine_mcg_kg_min": ctx.dose(EPINEPHRINE).per_kg_min,
             **ctx.weight_evidence(),
         }
     )
@@ -172,7 +171,7 @@ class DoseRangeParams(Params):
 
 
 def epinephrine_dose_range(ctx: Context, p: DoseRangeParams) -> Finding | None:
-    dose = ctx.dose(Drug.EPINEPHRINE).per_kg_min
+    dose = ctx.dose(EPINEPHRINE).per_kg_min
     met = ctx.held("epinephrine_dose_range", dose > p.max_mcg_kg_min, _min(p.hold_min))
     if met is None:
         return None
@@ -187,11 +186,11 @@ def epinephrine_lactate_caution(ctx: Context, p: NoParams) -> Finding | None:
     event = ctx.event
     if not (isinstance(event, Observation) and event.code == "lactate"):
         return None
-    if not ctx.running(Drug.EPINEPHRINE):
+    if not ctx.running(EPINEPHRINE):
         return None
     return Finding(
         {
             "lactate_mmol_l": event.value,
-            "epinephrine_mcg_kg_min": ctx.dose(Drug.EPINEPHRINE).per_kg_min,
+            "epinephrine_mcg_kg_min": ctx.dose(EPINEPHRINE).per_kg_min,
         }
     )

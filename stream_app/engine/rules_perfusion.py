@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from stream_app.domain.drugs import Drug
+from stream_app.domain.drugs import DOBUTAMINE, PHENYLEPHRINE, VASOPRESSIN
 from stream_app.engine.context import HOUR_MS, Context, Finding, map_evidence
 from stream_app.engine.pack import DoseLimit, Fraction, Hours, Minutes, Positive
 from stream_app.engine.perfusion import lactate_trend, urine_rate
@@ -98,13 +98,13 @@ def _hypoperfusion(ctx: Context, p: PerfusionParams, *, rising: bool) -> dict[st
 def _high_load(ctx: Context, p: PerfusionParams) -> bool:
     return (
         ctx.ne_equivalent >= p.high_ne_equivalent
-        or ctx.dose(Drug.VASOPRESSIN).per_min > p.vasopressin_ceiling + p.vasopressin_tolerance
-        or ctx.running(Drug.PHENYLEPHRINE)
+        or ctx.dose(VASOPRESSIN).per_min > p.vasopressin_ceiling + p.vasopressin_tolerance
+        or ctx.running(PHENYLEPHRINE)
     )
 
 
 def consider_dobutamine(ctx: Context, p: PerfusionParams) -> Finding | None:
-    if not ctx.vasopressors_running or ctx.running(Drug.DOBUTAMINE) or _high_load(ctx, p):
+    if not ctx.vasopressors_running or ctx.running(DOBUTAMINE) or _high_load(ctx, p):
         return None
     signs = _hypoperfusion(ctx, p, rising=False)  # cheaper than the windows: asked first
     if signs is None:
@@ -129,8 +129,8 @@ def excess_vasoconstriction(ctx: Context, p: PerfusionParams) -> Finding | None:
             **signs,
             **map_evidence(adequate),
             "ne_equivalent_mcg_kg_min": ctx.ne_equivalent,
-            "vasopressin_units_min": ctx.dose(Drug.VASOPRESSIN).per_min,
-            "phenylephrine_running": ctx.running(Drug.PHENYLEPHRINE),
+            "vasopressin_units_min": ctx.dose(VASOPRESSIN).per_min,
+            "phenylephrine_running": ctx.running(PHENYLEPHRINE),
             **ctx.weight_evidence(),
         }
     )
@@ -142,11 +142,11 @@ class DobutamineStop(Params):
 
 
 def dobutamine_stop(ctx: Context, p: DobutamineStop) -> Finding | None:
-    if not ctx.running(Drug.DOBUTAMINE):
+    if not ctx.running(DOBUTAMINE):
         return None
-    evidence: dict[str, object] = {"dobutamine_mcg_kg_min": ctx.dose(Drug.DOBUTAMINE).per_kg_min}
+    evidence: dict[str, object] = {"dobutamine_mcg_kg_min": ctx.dose(DOBUTAMINE).per_kg_min}
     low = ctx.map_low(p.map_low_window_min)
-    if low is not None and ctx.ran_throughout(Drug.DOBUTAMINE, _min(p.map_low_window_min)):
+    if low is not None and ctx.ran_throughout(DOBUTAMINE, _min(p.map_low_window_min)):
         return Finding({**evidence, **map_evidence(low), "trigger": "worsening_hypotension"})
     hr = ctx.window(p.heart_rate_window_min)
     m = ctx.pack.settings.map

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stream_app.domain.drugs import VASOPRESSORS, Drug
+from stream_app.domain.drugs import DOPAMINE, PHENYLEPHRINE, VASOPRESSIN
 from stream_app.engine.context import Context, Finding, map_evidence
 from stream_app.engine.pack import DoseLimit, HoldMinutes, Hours, Minutes, Positive, Severity
 from stream_app.engine.rules import HoldParams, Params, _min
@@ -16,7 +16,7 @@ class DopamineParams(Params):
 
 
 def dopamine_use(ctx: Context, p: DopamineParams) -> Finding | None:
-    dose = ctx.dose(Drug.DOPAMINE).per_kg_min
+    dose = ctx.dose(DOPAMINE).per_kg_min
     met = ctx.held("dopamine_use", dose > 0, _min(p.hold_min))
     if met is None:
         return None
@@ -29,7 +29,7 @@ def dopamine_use(ctx: Context, p: DopamineParams) -> Finding | None:
 
 
 def phenylephrine_use(ctx: Context, p: HoldParams) -> Finding | None:
-    dose = ctx.dose(Drug.PHENYLEPHRINE)
+    dose = ctx.dose(PHENYLEPHRINE)
     met = ctx.held("phenylephrine_use", dose.running, _min(p.hold_min))
     if met is None:
         return None
@@ -102,17 +102,11 @@ class PeripheralParams(Params):
 
 
 def peripheral_vasopressor(ctx: Context, p: PeripheralParams) -> Finding | None:
-    peripheral = sorted(
-        {
-            pump.drug
-            for pump in ctx.state.pumps.values()
-            if pump.running and pump.route == "peripheral" and pump.drug in VASOPRESSORS
-        }
-    )
+    peripheral = ctx.peripheral_vasopressors
     met = ctx.held("peripheral_vasopressor", bool(peripheral), _min(p.hold_h * 60))
     if met is None:
         return None
-    return Finding({"peripheral_drugs": peripheral, "hours": p.hold_h}, start_ms=met)
+    return Finding({"peripheral_drugs": list(peripheral), "hours": p.hold_h}, start_ms=met)
 
 
 class FluidParams(Params):
@@ -121,7 +115,7 @@ class FluidParams(Params):
 
 def fluid_resuscitation_incomplete(ctx: Context, p: FluidParams) -> Finding | None:
     state = ctx.state
-    if not state.fluid_recorded or not ctx.running(Drug.VASOPRESSIN):
+    if not state.fluid_recorded or not ctx.running(VASOPRESSIN):
         return None
     kg, _ = ctx.weight
     given = state.fluid_ml / kg

@@ -42,12 +42,19 @@ class WindowStats:
     coverage: float  # share of the window's buckets that hold at least one sample
     fraction_low: float
     fraction_high: float
-    mean_map: float | None
+    map_sum_tenths: int
     hr_samples: int
     fraction_hr_high: float
 
     def covered(self, coverage_fraction: float) -> bool:
         return self.samples > 0 and self.coverage >= coverage_fraction
+
+    @property
+    def mean_map(self) -> float | None:
+        # Only evidence reads it: built on asking, since round(x, 1) took 270 ns against
+        # 45 ns for the division, three windows an evaluation.
+        n = self.samples
+        return round(self.map_sum_tenths / n / 10, 1) if n else None
 
 
 def add_sample(
@@ -126,14 +133,13 @@ def window_stats(
         current = totals(buckets, last, last)
     n = closed[N] + current[N]
     n_hr = closed[N_HR] + current[N_HR]
-    map_sum = closed[MAP_SUM_TENTHS] + current[MAP_SUM_TENTHS]
     return WindowStats(  # positional: built several times per evaluation
         window_ms,
         n,
         (closed[FILLED] + current[FILLED]) / span,  # coverage
         (closed[N_LOW] + current[N_LOW]) / n if n else 0.0,  # fraction_low
         (closed[N_HIGH] + current[N_HIGH]) / n if n else 0.0,  # fraction_high
-        round(map_sum / n / 10, 1) if n else None,  # mean_map
+        closed[MAP_SUM_TENTHS] + current[MAP_SUM_TENTHS],
         n_hr,
         (closed[N_HR_HIGH] + current[N_HR_HIGH]) / n_hr if n_hr else 0.0,  # fraction_hr_high
     )
