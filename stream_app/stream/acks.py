@@ -92,24 +92,28 @@ def acknowledge(app: faust.App) -> Callable[[Sequence[Message]], None]:
             consumer._acked,
         )
         counted = 0
+        tp: Any = None
         with ack_lock:
             for message in messages:
                 if message.acked:
                     continue
                 message.acked = True
-                on = enabled.get(message.topic)
-                if on is None:
-                    on = enabled[message.topic] = enabled_for(message.topic)
+                if message.tp is not tp:
+                    # Messages come in runs of one topic-partition: its lookups once a run.
+                    tp = message.tp
+                    on = enabled.get(tp.topic)
+                    if on is None:
+                        on = enabled[tp.topic] = enabled_for(tp.topic)
+                    if on:
+                        committed = committed_offsets[tp]
+                        index, offsets = acked_index[tp], acked[tp]
                 if not on:
                     continue
-                tp, offset = message.tp, message.offset
-                committed = committed_offsets[tp]
-                if committed is None or offset >= committed:
-                    index = acked_index[tp]
-                    if offset not in index:
-                        index.add(offset)
-                        acked[tp].append(offset)
-                        counted += 1
+                offset = message.offset
+                if (committed is None or offset >= committed) and offset not in index:
+                    index.add(offset)
+                    offsets.append(offset)
+                    counted += 1
             consumer._n_acked += counted
         notify(consumer._waiting_for_ack)
 

@@ -189,14 +189,17 @@ class Aligner(Generic[Item]):
             (_, first, candidate), (next_ts, next_topic, _) = sorted(
                 (q[0].ts, t, q) for t, q in queues if q
             )[:2]
-            while candidate and (candidate[0].ts, first) < (next_ts, next_topic):
+            # (ts, first) < (next_ts, next_topic) for integer times, without two tuples
+            # per message: a tie goes to the topic first in name order.
+            bound = next_ts + (first < next_topic)
+            while candidate and candidate[0].ts < bound:
                 received = candidate[0].received_ms
                 if not clear(received):
                     return
                 while (
                     candidate
-                    and candidate[0].received_ms <= received
-                    and (candidate[0].ts, first) < (next_ts, next_topic)
+                    and (head := candidate[0]).received_ms <= received
+                    and (head.ts < bound)
                 ):
                     released.append(candidate.popleft())
 
