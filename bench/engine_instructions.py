@@ -71,9 +71,8 @@ def _pipeline(beds: int, events: int, with_work: bool) -> None:
     # Imported here: the replay stage needs neither Faust nor the tests' stand-ins.
     from faust.types import TP
 
-    from stream_app.stream.input_message import InputMessage
     from stream_app.stream.worker import GC_THRESHOLDS
-    from tests.stream.processor_harness import TOPIC, harness
+    from tests.stream.processor_harness import TOPIC
 
     tps = [TP(TOPIC, partition) for partition in range(PARTITIONS)]
     offsets = [0] * PARTITIONS
@@ -89,21 +88,22 @@ def _pipeline(beds: int, events: int, with_work: bool) -> None:
         # messages held between state writes cost a sixth of these instructions.
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
-        asyncio.run(_drain(records, tps, InputMessage, harness))
+        asyncio.run(_drain(records, tps))
 
 
-async def _drain(
-    records: list[tuple[int, Any]], tps: list[Any], message_of: Any, make: Any
-) -> None:
+async def _drain(records: list[tuple[int, Any]], tps: list[Any]) -> None:
     """Fetches as the intake hands them over: partition by partition, in offset order."""
-    bench = make()
+    from stream_app.stream.input_message import InputMessage
+    from tests.stream.processor_harness import harness
+
+    bench = harness()
     bench.processor.assigned(set(range(PARTITIONS)))
     bench.processor._writes.interval_s = 1e9  # written when caught up: every WRITE_EVERY
     sources = [f"{tp.topic}:{tp.partition}" for tp in tps]
     fetches = range(0, len(records), FETCH)
     for fetch, start in enumerate(fetches):
         fetched = sorted(records[start : start + FETCH], key=lambda item: item[0])
-        batch = [message_of(tps[p], record, 0, sources[p]) for p, record in fetched]
+        batch = [InputMessage(tps[p], record, 0, sources[p]) for p, record in fetched]
         last = fetch == len(fetches) - 1
         bench.unread["messages"] = 0 if last or fetch % WRITE_EVERY == WRITE_EVERY - 1 else 1
         await bench.processor.add_batch(batch)
