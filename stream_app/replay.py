@@ -18,7 +18,8 @@ from typing import IO
 import orjson
 
 from stream_app.domain.codec import Rejection, decode_element
-from stream_app.domain.events import WIRE_MODELS, parse_event_time
+from stream_app.domain.events import WIRE_MODELS, Event, parse_event_time
+from stream_app.domain.plain import plain_arterial_json
 from stream_app.engine.alerts import render_alert
 from stream_app.engine.engine import Engine, Step
 from stream_app.engine.state import BedState
@@ -47,6 +48,11 @@ class Replayer:
 
         A blank line is no record: ``((), BLANK)``.
         """
+        # Nearly every record is an arterial sample: the shortest way through.
+        sample = plain_arterial_json(line, kind="arterial")
+        outcome: Event | Rejection
+        if sample is not None:
+            return self._apply(sample)
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
@@ -54,8 +60,8 @@ class Replayer:
         if type(record) is not dict:
             return (), "not_object: a record is a JSON object"
         kind = record.get("kind")
-        if kind == "arterial":  # nearly every record: the shortest way through
-            outcome = decode_element(kind, record)  # takes plain_arterial's path first
+        if kind == "arterial":
+            outcome = decode_element(kind, record)
         elif kind == "comment":  # scenario files explain themselves to their readers
             return (), None
         elif kind == "tick":
@@ -70,6 +76,9 @@ class Replayer:
             outcome = decode_element(str(kind), record)
         if isinstance(outcome, Rejection):
             return (), f"{outcome.reason}: {outcome.detail}"
+        return self._apply(outcome)
+
+    def _apply(self, outcome: Event) -> tuple[Sequence[Step], str | None]:
         beds = self.beds
         step = self.engine.apply_in_place(beds.get(outcome.bed_id), outcome)
         if step is None:  # the bed's next sample, applied to its state in place

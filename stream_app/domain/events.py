@@ -7,10 +7,9 @@ names resolved). ``docs/schemas/`` is generated from these models.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -259,77 +258,3 @@ class Acknowledgement:
 
 
 Event = ArterialSample | PumpUpdate | Observation | Acknowledgement
-
-_IDENTIFIER = re.compile(IDENTIFIER_PATTERN[1:-1])
-_MAX_EXACT_INT = 2**53
-
-
-def plain_arterial(element: dict[str, Any]) -> ArterialSample | None:
-    """The arterial sample an element plainly is, or None to let pydantic decide.
-
-    Arterial samples are nearly all of the input (1 Hz per bed), and full model
-    validation costs more than everything else the engine does with them. This
-    accepts only what ``ArterialWire`` certainly accepts, in exactly its form
-    (epoch-millisecond ``ts``, finite numbers, well-formed identifiers); anything
-    else, valid or not, goes the model's way, which gives the precise reason.
-    A property test holds the two paths to the same answers.
-    """
-    get = element.get
-    bed_id, ts, encounter_id = get("bed_id"), get("ts"), get("encounter_id")
-    if (
-        type(bed_id) is not str
-        or type(ts) is not int
-        or not _EARLIEST_MS <= ts < _LATEST_MS
-        or (bed_id not in _IDENTIFIERS_SEEN and not _identifier(bed_id))
-    ):
-        return None
-    if encounter_id is not None and (
-        type(encounter_id) is not str
-        or (encounter_id not in _IDENTIFIERS_SEEN and not _identifier(encounter_id))
-    ):
-        return None
-    # A finite float is taken as it is, without a call: nearly every MAP is one.
-    map_mmhg, sbp, dbp, hr = get("map", _ABSENT), get("sbp"), get("dbp"), get("hr")
-    try:
-        if type(map_mmhg) is not float or map_mmhg - map_mmhg != 0.0:
-            map_mmhg = _finite(map_mmhg)
-        if sbp is not None:
-            sbp = _finite(sbp)
-        if dbp is not None:
-            dbp = _finite(dbp)
-        if hr is not None:
-            hr = _finite(hr)
-    except _NotPlain:
-        return None
-    return ArterialSample(bed_id, ts, encounter_id, map_mmhg, sbp, dbp, hr)
-
-
-# Identifiers that matched the pattern: the same few thousand bed and encounter ids
-# arrive every second, and a set lookup costs a fraction of the regular expression.
-_IDENTIFIERS_SEEN: set[str] = set()
-_MAX_IDENTIFIERS_SEEN = 100_000
-
-
-def _identifier(text: str) -> bool:
-    if _IDENTIFIER.fullmatch(text) is None:
-        return False
-    if len(_IDENTIFIERS_SEEN) >= _MAX_IDENTIFIERS_SEEN:
-        _IDENTIFIERS_SEEN.clear()
-    _IDENTIFIERS_SEEN.add(text)
-    return True
-
-
-class _NotPlain(Exception):
-    """A number plain_arterial leaves to the model."""
-
-
-_ABSENT = object()
-
-
-def _finite(value: object) -> float:
-    if type(value) is float:
-        if value - value == 0.0:  # inf - inf and nan - nan are nan
-            return value
-    elif type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
-        return float(value)
-    raise _NotPlain

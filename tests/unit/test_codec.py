@@ -219,7 +219,8 @@ _ARTERIAL_FIELDS = ("bed_id", "ts", "encounter_id", "map", "sbp", "dbp", "hr")
 def test_plain_arterial_answers_only_what_the_model_would(
     base: dict[str, Any], extra: dict[str, Any]
 ) -> None:
-    from stream_app.domain.events import ArterialWire, plain_arterial
+    from stream_app.domain.events import ArterialWire
+    from stream_app.domain.plain import plain_arterial
 
     element = {**base, **extra}
     plain = plain_arterial(element)
@@ -231,7 +232,7 @@ def test_plain_arterial_answers_only_what_the_model_would(
 
 def test_plain_arterial_takes_the_usual_sample_and_refuses_what_needs_a_reason() -> None:
     from stream_app.domain.codec import Rejection, decode_element
-    from stream_app.domain.events import plain_arterial
+    from stream_app.domain.plain import plain_arterial
 
     usual = {"bed_id": "b-1", "ts": NOW, "map": 70.5, "hr": 88, "encounter_id": "e-9"}
     assert plain_arterial(usual) is not None
@@ -240,6 +241,8 @@ def test_plain_arterial_takes_the_usual_sample_and_refuses_what_needs_a_reason()
         ({**usual, "map": True}, "wrong_type"),
         ({**usual, "hr": "88"}, "wrong_type"),
         ({**usual, "bed_id": "bed 1"}, "invalid_value"),
+        ({**usual, "map": float("inf")}, "non_finite_number"),  # a dict built in Python
+        ({**usual, "sbp": float("nan")}, "non_finite_number"),
     ):
         assert plain_arterial(broken) is None
         outcome = decode_element("arterial", broken)
