@@ -50,7 +50,6 @@ class Replayer:
         """
         # Nearly every record is an arterial sample: the shortest way through.
         sample = plain_arterial_json(line, kind="arterial")
-        outcome: Event | Rejection
         if sample is not None:
             return self._apply(sample)
         try:
@@ -60,20 +59,17 @@ class Replayer:
         if type(record) is not dict:
             return (), "not_object: a record is a JSON object"
         kind = record.get("kind")
-        if kind == "arterial":
-            outcome = decode_element(kind, record)
-        elif kind == "comment":  # scenario files explain themselves to their readers
+        if kind == "comment":  # scenario files explain themselves to their readers
             return (), None
-        elif kind == "tick":
+        if kind == "tick":
             try:
                 ts = parse_event_time(record.get("ts"))
             except ValueError as exc:  # PydanticCustomError is a ValueError
                 return (), f"invalid_value: tick ts: {exc}"
             return self.tick(ts), None
-        elif kind not in WIRE_MODELS:
+        if kind not in WIRE_MODELS:
             return (), "invalid_value: kind must be arterial, infusion, observation, ack or tick"
-        else:
-            outcome = decode_element(str(kind), record)
+        outcome = decode_element(str(kind), record)
         if isinstance(outcome, Rejection):
             return (), f"{outcome.reason}: {outcome.detail}"
         return self._apply(outcome)
