@@ -96,9 +96,8 @@ async def _drain(records: list[tuple[int, Any]], tps: list[Any]) -> None:
     from stream_app.stream.input_message import InputMessage
     from tests.stream.processor_harness import harness
 
-    bench = harness()
+    bench = harness(state_write_interval_s=1e9)  # written when caught up: every WRITE_EVERY
     bench.processor.assigned(set(range(PARTITIONS)))
-    bench.processor._writes.interval_s = 1e9  # written when caught up: every WRITE_EVERY
     sources = [f"{tp.topic}:{tp.partition}" for tp in tps]
     fetches = range(0, len(records), FETCH)
     for fetch, start in enumerate(fetches):

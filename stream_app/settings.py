@@ -85,8 +85,15 @@ class Settings(BaseSettings):
     # While the broker holds unread input for the worker (a backlog), a touched bed's
     # state is written to the changelog at most once per this interval, and its
     # messages are acknowledged after that write; caught up, after every batch. A
-    # crash reads up to this much input again (same alert ids). 0: every batch.
+    # crash reads that much input again (same alert ids). 0: every batch.
     state_write_interval_s: float = Field(1.0, ge=0, le=30)
+    # ...and long enough that writing takes at most this share of a drain's time: a
+    # write of 10,000 beds took 0.3-0.9 s, so the next came 5 s later, the ceiling
+    # below (``stream/state_writes.py``)...
+    state_write_budget: float = Field(0.05, gt=0, le=1)
+    # ...which is never longer than this (or the interval above), and so the most a
+    # crash during a drain reads again.
+    state_write_max_interval_s: float = Field(5.0, ge=0, le=60)
     # Largest record batch the producer builds per partition. aiokafka waits, when a
     # partition's batch is full, until the request before it has been answered; at
     # Faust's 16 KB that is four 3.6 KB bed states per broker round trip, and a

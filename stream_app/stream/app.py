@@ -34,6 +34,7 @@ from stream_app.stream.input_message import InputMessage
 from stream_app.stream.intake import BatchIntake, BatchIntakeConsumer
 from stream_app.stream.positions import BrokerPositions
 from stream_app.stream.processor import BatchProcessor
+from stream_app.stream.state_writes import WritePacing
 from stream_app.stream.web import install_web
 
 log = logging.getLogger("vasowatch.worker")
@@ -174,7 +175,11 @@ def create_app(
         ack=acknowledge(app),
         max_message_bytes=settings.max_message_bytes,
         max_beds=settings.max_beds,
-        state_write_interval_s=settings.state_write_interval_s,
+        state_writes=WritePacing(
+            settings.state_write_interval_s,
+            settings.state_write_budget,
+            settings.state_write_max_interval_s,
+        ),
         blindness=BlindnessWatch(
             settings.app_id,
             int(settings.partition_silence_s * 1000),

@@ -3,8 +3,8 @@
 Order of effects, which is what makes a crash lose nothing and invent nothing:
 a batch's alerts and dead letters are sent, and delivered before each touched bed's
 state (holding the offsets it has applied) is written, after every batch once
-the worker has caught up, at most once per ``state_write_interval_s`` while a
-backlog drains (``state_writes``); only then are the messages acknowledged for
+the worker has caught up, at most once per interval while a backlog drains
+(``state_writes``); only then are the messages acknowledged for
 Faust to commit. After a crash, messages whose offsets a bed's state already
 holds are skipped; a transition produced again carries the same ``alert_id``.
 """
@@ -30,7 +30,7 @@ from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.gauges import AlertCensus, publish_partition_positions
 from stream_app.stream.input_message import InputMessage, partition_runs
 from stream_app.stream.outcomes import Outcomes, wall_ms
-from stream_app.stream.state_writes import StateWrites
+from stream_app.stream.state_writes import NO_DEFERRAL, StateWrites, WritePacing
 
 log = logging.getLogger("vasowatch.worker")
 
@@ -52,7 +52,7 @@ class BatchProcessor:
         max_message_bytes: int,
         blindness: BlindnessWatch,
         max_beds: int = 20_000,
-        state_write_interval_s: float = 0.0,
+        state_writes: WritePacing = NO_DEFERRAL,
     ) -> None:
         self._kinds = kinds
         self._engine = engine
@@ -70,7 +70,7 @@ class BatchProcessor:
         self._blindness = blindness
         self._ordered_acks = OrderedAcks(self, ack)
         self._writes = StateWrites(
-            state_write_interval_s,
+            state_writes,
             encode=beds.encode,
             send=beds.send,
             ack=ack,

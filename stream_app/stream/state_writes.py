@@ -22,6 +22,15 @@ states are encoded then (what later batches change is not in it) and sent once
 those deliveries are done, while processing goes on. After a crash the messages of
 the last interval are read again; their transitions carry the same ``alert_id``.
 
+Draining many beds, the interval grows: at 10,000 beds one write is 10,000 states,
+each encoded and handed to the producer, and at one write a second writing took
+14.5% of a draining worker's py-spy samples (2.6% at 1,000 beds;
+``docs/benchmarks.md``). While
+a backlog drains, the time between writes is therefore also at least the last
+write's own duration divided by ``WritePacing.budget``, up to
+``WritePacing.max_interval_s``: writing stays a small share of a drain at any bed
+count, and a crash still reads at most that much input again.
+
 A write's deliveries are not waited for where it is sent: in a backlog drain sharing
 the machine's two cores, the broker took 0.2-0.4 s to answer one interval's states of
 1,000 beds, and processing stood still meanwhile (a fifth of the drain). The next
@@ -44,6 +53,24 @@ TopicPartition = tuple[str, int]
 EncodeState = Callable[[bytes, BedState, int], bytes]
 # Sends one encoded state (partition, key, value); returns its delivery.
 SendState = Callable[[int, bytes, bytes], Awaitable[Awaitable[Any]]]
+
+
+@dataclass(frozen=True)
+class WritePacing:
+    """How far apart a draining worker's state writes are (see the module's text)."""
+
+    interval_s: float  # at least this long
+    budget: float = 1.0  # ...and long enough that writing takes at most this share
+    max_interval_s: float = 0.0  # ...but never longer than this (or ``interval_s``)
+
+    def spacing(self, last_write_s: float) -> float:
+        """Time from one write to the next while draining, after a write that took
+        ``last_write_s``."""
+        longest = max(self.interval_s, self.max_interval_s)
+        return min(longest, max(self.interval_s, last_write_s / self.budget))
+
+
+NO_DEFERRAL = WritePacing(0.0)  # every batch written at once, draining or not
 
 
 @dataclass
@@ -69,7 +96,7 @@ class Write:
 class StateWrites:
     def __init__(
         self,
-        interval_s: float,
+        pacing: WritePacing,
         *,
         encode: EncodeState,
         send: SendState,
@@ -82,7 +109,8 @@ class StateWrites:
         the broker, and ``count`` counts their applied events per topic.
         ``before_ack`` runs first: what has to be acknowledged before them (older
         messages that had nothing to apply, whose dead letters are delivered)."""
-        self.interval_s = interval_s
+        self.pacing = pacing
+        self._last_write_s = 0.0  # what the last write took: encoding and sending
         self._encode, self._send = encode, send
         self._ack, self._count = ack, count
         self._before_ack = before_ack
@@ -141,7 +169,8 @@ class StateWrites:
         worker has caught up (``backlog`` says whether the broker holds unread input)."""
         if not self.waiting:
             return False
-        return self._clock() - self._written_at >= self.interval_s or not backlog()
+        spacing = self.pacing.spacing(self._last_write_s)
+        return self._clock() - self._written_at >= spacing or not backlog()
 
     async def send(self, revoked: set[int] | None = None, *, wait: bool = False) -> None:
         """Write the waiting bed states, once the previous write has landed: sent now
@@ -153,12 +182,13 @@ class StateWrites:
             if wait:  # (messages with only dead letters are acknowledged once these land)
                 await self._delivered()
             return
-        encode = self._encode
+        encode, began = self._encode, self._clock()
         states = {key: (part, encode(key, state, part)) for key, (state, part) in self.beds.items()}
+        self._last_write_s = self._clock() - began
         gate, self._sent_before = self._sent_before, []
         write = Write(self.messages, self.applied, self._lowest, gate, states)
         self.beds, self.messages, self.applied, self._lowest = {}, [], {}, {}
-        self._written_at = self._clock()
+        self._written_at = began  # (from one write's start to the next one's)
         self.in_flight = write
         if wait or write.gate_open:
             await self._send_states(write)
@@ -169,8 +199,9 @@ class StateWrites:
         if write.gate:
             await asyncio.gather(*write.gate)
         states, write.states = write.states or {}, None
-        send = self._send
+        send, began = self._send, self._clock()
         write.deliveries = [await send(part, key, blob) for key, (part, blob) in states.items()]
+        self._last_write_s += self._clock() - began
 
     async def land(self, revoked: set[int] | None = None) -> None:
         """Wait until the write on its way is on the broker, then acknowledge the

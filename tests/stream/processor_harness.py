@@ -23,6 +23,7 @@ from stream_app.stream.blindness import BlindnessWatch
 from stream_app.stream.deadletter import DeadLetterPolicy
 from stream_app.stream.emitter import AlertEmitter
 from stream_app.stream.processor import BatchProcessor
+from stream_app.stream.state_writes import WritePacing
 
 TOPIC = "icu.arterial"
 
@@ -138,7 +139,7 @@ def harness(state_write_interval_s: float = 0.0, *, hold_dead_letters: bool = Fa
         ack=ack,
         max_message_bytes=65_536,
         blindness=BlindnessWatch("test", 60_000, pack.version),
-        state_write_interval_s=state_write_interval_s,
+        state_writes=WritePacing(state_write_interval_s),
     )
     processor.assigned({0, 1})
     return Harness(processor, table, beds, acknowledged, unread, dead_letters)

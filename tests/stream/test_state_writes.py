@@ -6,8 +6,11 @@ batch is written at once. Real processor, engine, aligner and store (see
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
-from stream_app.stream.state_writes import StateWrites
+import pytest
+
+from stream_app.stream.state_writes import StateWrites, WritePacing
 from tests.stream.processor_harness import harness, junk, message, minute_ago_ms
 
 
@@ -135,7 +138,7 @@ def test_state_writes_bookkeeping() -> None:
             return deliveries[-1]
 
         writes = StateWrites(
-            1.0,
+            WritePacing(1.0),
             encode=lambda key, _state, _partition: key,
             send=send,
             ack=lambda messages: acked.extend(m.offset for m in messages),
@@ -166,3 +169,62 @@ def test_state_writes_bookkeeping() -> None:
         assert writes.lowest("icu.arterial", 0) == 10
 
     asyncio.run(scenario())
+
+
+def test_a_draining_write_that_took_long_spaces_out_the_next() -> None:
+    """While draining, the time to the next write is the last write's duration over the
+    budget (within the interval and its ceiling); caught up, every batch is written at
+    once whatever the last write took."""
+
+    approx = partial(pytest.approx, abs=0.0011)  # (the fake clock moves in 1 ms steps)
+
+    async def scenario() -> None:
+        now = [0.0]
+        seconds_per_bed = [0.0]  # what encoding one bed's state takes, by the fake clock
+
+        def encode(key: bytes, _state: object, _partition: int) -> bytes:
+            now[0] += seconds_per_bed[0]
+            return key
+
+        async def send(_partition: int, _key: bytes, _blob: bytes) -> asyncio.Future[None]:
+            now[0] += 0.01
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+
+        writes = StateWrites(
+            WritePacing(1.0, budget=0.1, max_interval_s=5.0),
+            encode=encode,
+            send=send,
+            ack=lambda _messages: None,
+            count=lambda _topic, _n: None,
+            clock=lambda: now[0],
+        )
+
+        async def write(beds: int) -> float:
+            """Write ``beds`` states while draining; when the next write is due."""
+            writes.add({b"%d" % i: (object(), 0) for i in range(beds)}, [], {})  # type: ignore[misc]
+            await writes.send()
+            began = now[0] - beds * (seconds_per_bed[0] + 0.01)  # (the interval's start)
+            writes.add({b"0": (object(), 0)}, [], {})  # type: ignore[dict-item]
+            assert writes.due(lambda: False)  # caught up: at once
+            step = 0.001
+            while not writes.due(lambda: True):
+                now[0] += step
+            return now[0] - began
+
+        assert await write(2) == approx(1.0)  # 0.02 s of writing: the interval
+        seconds_per_bed[0] = 0.02
+        assert await write(10) == approx(3.0)  # 0.3 s of writing over a budget of a tenth
+        seconds_per_bed[0] = 0.1
+        assert await write(10) == approx(5.0)  # 1.1 s would want 11 s: the ceiling
+        seconds_per_bed[0] = 0.0
+        assert await write(1) == approx(1.0)  # a quick write again: back to the interval
+
+    asyncio.run(scenario())
+
+
+def test_write_pacing_never_goes_below_the_interval() -> None:
+    assert WritePacing(2.0, budget=0.5, max_interval_s=1.0).spacing(10.0) == 2.0
+    assert WritePacing(0.0).spacing(3.0) == 0.0  # no budget set: every batch, as before
+    assert WritePacing(1.0, budget=0.05, max_interval_s=5.0).spacing(0.1) == 2.0
