@@ -87,9 +87,9 @@ class Settings(BaseSettings):
     # messages are acknowledged after that write; caught up, after every batch. A
     # crash reads that much input again (same alert ids). 0: every batch.
     state_write_interval_s: float = Field(1.0, ge=0, le=30)
-    # ...and long enough that writing takes at most this share of a drain's time: a
-    # write of 10,000 beds took 0.3-0.9 s, so the next came 5 s later, the ceiling
-    # below (``stream/state_writes.py``)...
+    # ...and long enough that encoding the writes takes at most this share of a
+    # drain's time: encoding a write of 10,000 beds took 0.14-0.36 s, so the next came
+    # 2.8 s to 5 s (the ceiling below) later (``stream/state_writes.py``)...
     state_write_budget: float = Field(0.05, gt=0, le=1)
     # ...which is never longer than this (or the interval above), and so the most a
     # crash during a drain reads again.

@@ -260,6 +260,9 @@ class BatchProcessor:
                     changed.append((key, step.state, partition))
                 census.count(step.state, bed_now)
             await self._settle(pending)
+            if changed or evicted:
+                # After the write on its way: its older states must not land after these.
+                await self._writes.land()
             for key, state, partition in changed:
                 await self._beds.put(key, state, partition)
             for key, partition in evicted:

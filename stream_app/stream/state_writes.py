@@ -17,24 +17,28 @@ alert and dead letter sent before it is delivered (``after``): a state holding a
 offset whose alert never reached the broker would skip that alert after a crash.
 Processing does not stand still for those deliveries (it did, once per batch: with
 1% malformed input every batch has a dead letter, and a fifth of a drain went to
-waiting for them). A write due while some are still on their way is sealed: its
-states are encoded then (what later batches change is not in it) and sent once
-those deliveries are done, while processing goes on. After a crash the messages of
-the last interval are read again; their transitions carry the same ``alert_id``.
+waiting for them). A write's states are encoded when it is due (what later batches
+change is not in it) and handed to the producer by a task of its own, once those
+deliveries are done, while processing goes on. After a crash the messages of the
+last interval are read again; their transitions carry the same ``alert_id``.
 
 Draining many beds, the interval grows: at 10,000 beds one write is 10,000 states,
 each encoded and handed to the producer, and at one write a second writing took
 14.5% of a draining worker's py-spy samples (2.6% at 1,000 beds;
-``docs/benchmarks.md``). While
-a backlog drains, the time between writes is therefore also at least the last
-write's own duration divided by ``WritePacing.budget``, up to
+``docs/benchmarks.md``). While a backlog drains, the time between writes is
+therefore also at least the time the last write's encoding held processing up,
+divided by ``WritePacing.budget``, up to
 ``WritePacing.max_interval_s``: writing stays a small share of a drain at any bed
 count, and a crash still reads at most that much input again.
 
-A write's deliveries are not waited for where it is sent: in a backlog drain sharing
-the machine's two cores, the broker took 0.2-0.4 s to answer one interval's states of
-1,000 beds, and processing stood still meanwhile (a fifth of the drain). The next
-write waits for the one before it instead, so at most one is on its way.
+Neither handing the states to the producer nor their deliveries are waited for
+where a write is sent: in a backlog drain sharing the machine's two cores, the
+broker took 0.2-0.4 s to answer one interval's states of 1,000 beds, and processing
+stood still meanwhile (a fifth of the drain); at 10,000 beds the producer itself
+held a write for 0.3-0.9 s (it waits for a broker round trip per full 512 KiB
+batch of a partition). The next write waits for the one before it instead, so at
+most one is on its way, and a state written outside these writes (a tick's) waits
+for the write on its way (``land``): the changelog must end with the newest state.
 """
 
 from __future__ import annotations
@@ -64,8 +68,8 @@ class WritePacing:
     max_interval_s: float = 0.0  # ...but never longer than this (or ``interval_s``)
 
     def spacing(self, last_write_s: float) -> float:
-        """Time from one write to the next while draining, after a write that took
-        ``last_write_s``."""
+        """Time from one write to the next while draining, after a write whose encoding
+        took ``last_write_s``."""
         longest = max(self.interval_s, self.max_interval_s)
         return min(longest, max(self.interval_s, last_write_s / self.budget))
 
@@ -81,16 +85,18 @@ class Write:
     applied: dict[str, int]  # events per topic among those messages
     lowest: dict[TopicPartition, int]
     gate: list[Any]  # alert and dead-letter deliveries to be done before the states go
-    states: dict[bytes, tuple[int, bytes]] | None  # encoded, not sent yet (None: sent)
+    states: dict[bytes, tuple[int, bytes]]  # encoded: key -> (partition, value)
+    sending: asyncio.Task[None] | None = None  # hands them to the producer
     deliveries: list[Any] = field(default_factory=list)
 
     @property
-    def gate_open(self) -> bool:
-        return all(delivery.done() for delivery in self.gate)
-
-    @property
     def delivered(self) -> bool:
-        return self.states is None and all(delivery.done() for delivery in self.deliveries)
+        sending = self.sending
+        return (
+            sending is not None
+            and sending.done()
+            and all(delivery.done() for delivery in self.deliveries)
+        )
 
 
 class StateWrites:
@@ -110,7 +116,10 @@ class StateWrites:
         ``before_ack`` runs first: what has to be acknowledged before them (older
         messages that had nothing to apply, whose dead letters are delivered)."""
         self.pacing = pacing
-        self._last_write_s = 0.0  # what the last write took: encoding and sending
+        # How long the last write's encoding held processing up. Handing the states to
+        # the producer costs about as much CPU again (py-spy), but runs beside
+        # processing, and its duration is mostly that of broker round trips.
+        self._last_write_s = 0.0
         self._encode, self._send = encode, send
         self._ack, self._count = ack, count
         self._before_ack = before_ack
@@ -173,10 +182,10 @@ class StateWrites:
         return self._clock() - self._written_at >= spacing or not backlog()
 
     async def send(self, revoked: set[int] | None = None, *, wait: bool = False) -> None:
-        """Write the waiting bed states, once the previous write has landed: sent now
-        if the deliveries before them are done, else sealed and sent once they are
-        (``land_if_delivered``). Their messages are acknowledged when they land
-        (``wait``: before returning). The interval starts again."""
+        """Write the waiting bed states, once the previous write has landed: encoded
+        now, and handed to the producer by a task once the deliveries before them are
+        done. Their messages are acknowledged when they land (``wait``: before
+        returning). The interval starts again."""
         await self.land(revoked)
         if not self.waiting:
             if wait:  # (messages with only dead letters are acknowledged once these land)
@@ -190,18 +199,16 @@ class StateWrites:
         self.beds, self.messages, self.applied, self._lowest = {}, [], {}, {}
         self._written_at = began  # (from one write's start to the next one's)
         self.in_flight = write
-        if wait or write.gate_open:
-            await self._send_states(write)
+        write.sending = asyncio.ensure_future(self._send_states(write))
         if wait:
             await self.land(revoked)
 
     async def _send_states(self, write: Write) -> None:
         if write.gate:
             await asyncio.gather(*write.gate)
-        states, write.states = write.states or {}, None
-        send, began = self._send, self._clock()
-        write.deliveries = [await send(part, key, blob) for key, (part, blob) in states.items()]
-        self._last_write_s += self._clock() - began
+        send, deliveries = self._send, write.deliveries
+        for key, (part, blob) in write.states.items():
+            deliveries.append(await send(part, key, blob))
 
     async def land(self, revoked: set[int] | None = None) -> None:
         """Wait until the write on its way is on the broker, then acknowledge the
@@ -216,8 +223,8 @@ class StateWrites:
         write = self.in_flight
         if write is None:
             return
-        if write.states is not None:
-            await self._send_states(write)
+        if write.sending is not None:
+            await write.sending  # (raises what the producer raised)
         if write.deliveries:
             await asyncio.gather(*write.deliveries)
         self._before_ack()  # (while this write's offsets still count as waiting)
@@ -228,17 +235,14 @@ class StateWrites:
             self._count(topic, count)
 
     async def land_if_delivered(self) -> None:
-        """``land``, if that needs no waiting; a sealed write is sent once it may be."""
+        """``land``, if that needs no waiting."""
         write = self.in_flight
-        if write is None:
-            return
-        if write.states is not None and write.gate_open:
-            await self._send_states(write)
-        if write.delivered:
+        if write is not None and write.delivered:
             await self.land()
 
     def forget_bed(self, key: bytes) -> None:
-        """An evicted bed: writing it later would bring it back (after its deletion)."""
+        """An evicted bed: writing it later would bring it back (after its deletion).
+        The write on its way must have landed first (its states may be with the
+        producer already)."""
+        assert self.in_flight is None, "land() before forgetting a bed"
         self.beds.pop(key, None)
-        if self.in_flight is not None and self.in_flight.states is not None:
-            self.in_flight.states.pop(key, None)

@@ -55,8 +55,13 @@ class ChangelogTable(HeldDeliveries):
         self.sent: list[bytes] = []  # keys, in the order their states were sent
         self.values: list[bytes] = []  # and the states sent
         self.deleted: list[bytes] = []
+        # Set to a cleared event: the producer is full, and each send waits until the
+        # test sets it (as aiokafka waits for a full batch to go to the broker).
+        self.producer_room: asyncio.Event | None = None
 
     async def send(self, partition: int, key: bytes, value: bytes) -> Any:
+        if self.producer_room is not None:
+            await self.producer_room.wait()
         self.sent.append(key)
         self.values.append(value)
         return self._new_delivery()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
+import orjson
 import pytest
 
 from stream_app.stream.state_writes import StateWrites, WritePacing
@@ -50,6 +51,7 @@ def test_caught_up_every_batch_is_written_at_once() -> None:
         for batch in range(2):
             offsets = range(batch * 3, batch * 3 + 3)
             await h.processor.add_batch([message(i, start + i * 1000) for i in offsets])
+            await asyncio.sleep(0)  # (the write's own task hands the state to the producer)
             assert len(h.table.deliveries) == batch + 1
             h.table.deliver_all()
         await h.processor.flush()
@@ -70,6 +72,7 @@ def test_the_interval_ends_the_deferral_on_the_timer() -> None:
         assert h.table.sent == []  # the interval is not over yet
         await asyncio.sleep(0.25)
         await h.processor.flush()
+        await asyncio.sleep(0)  # (the write's own task hands the state to the producer)
         assert h.table.sent == [b"b1"]
         assert h.acknowledged == []  # sent, not yet on the broker
         h.table.deliver_all()
@@ -156,6 +159,8 @@ def test_state_writes_bookkeeping() -> None:
         assert writes.due(lambda: True)  # the interval is over
         writes.forget_bed(b"b2")
         await writes.send()
+        assert put == []  # encoded; handed to the producer by a task of its own...
+        await asyncio.sleep(0)
         assert put == [b"b1"]
         writes.add({}, [junk(10)], {"t": 1})
         assert writes.lowest("icu.arterial", 0) == 7  # sent, not landed: still waiting
@@ -172,8 +177,9 @@ def test_state_writes_bookkeeping() -> None:
 
 
 def test_a_draining_write_that_took_long_spaces_out_the_next() -> None:
-    """While draining, the time to the next write is the last write's duration over the
-    budget (within the interval and its ceiling); caught up, every batch is written at
+    """While draining, the time to the next write is what the last write's encoding took
+    over the budget (within the interval and its ceiling; handing the states to the
+    producer, 10 ms each here, does not count); caught up, every batch is written at
     once whatever the last write took."""
 
     approx = partial(pytest.approx, abs=0.0011)  # (the fake clock moves in 1 ms steps)
@@ -205,6 +211,7 @@ def test_a_draining_write_that_took_long_spaces_out_the_next() -> None:
             """Write ``beds`` states while draining; when the next write is due."""
             writes.add({b"%d" % i: (object(), 0) for i in range(beds)}, [], {})  # type: ignore[misc]
             await writes.send()
+            await asyncio.sleep(0)  # (the write's own task hands the states over)
             began = now[0] - beds * (seconds_per_bed[0] + 0.01)  # (the interval's start)
             writes.add({b"0": (object(), 0)}, [], {})  # type: ignore[dict-item]
             assert writes.due(lambda: False)  # caught up: at once
@@ -215,9 +222,9 @@ def test_a_draining_write_that_took_long_spaces_out_the_next() -> None:
 
         assert await write(2) == approx(1.0)  # 0.02 s of writing: the interval
         seconds_per_bed[0] = 0.02
-        assert await write(10) == approx(3.0)  # 0.3 s of writing over a budget of a tenth
+        assert await write(10) == approx(2.0)  # 0.2 s of encoding over a budget of a tenth
         seconds_per_bed[0] = 0.1
-        assert await write(10) == approx(5.0)  # 1.1 s would want 11 s: the ceiling
+        assert await write(10) == approx(5.0)  # 1 s would want 10 s: the ceiling
         seconds_per_bed[0] = 0.0
         assert await write(1) == approx(1.0)  # a quick write again: back to the interval
 
@@ -228,3 +235,56 @@ def test_write_pacing_never_goes_below_the_interval() -> None:
     assert WritePacing(2.0, budget=0.5, max_interval_s=1.0).spacing(10.0) == 2.0
     assert WritePacing(0.0).spacing(3.0) == 0.0  # no budget set: every batch, as before
     assert WritePacing(1.0, budget=0.05, max_interval_s=5.0).spacing(0.1) == 2.0
+
+
+def test_processing_goes_on_while_the_producer_holds_a_write() -> None:
+    """Handing a write's states to the producer can wait for broker round trips (0.3-0.9
+    s at 10,000 beds): later batches are processed meanwhile, and acknowledged only
+    with a later write."""
+
+    async def scenario() -> None:
+        h = harness(state_write_interval_s=60)
+        h.table.producer_room = asyncio.Event()
+        start = minute_ago_ms()
+        await h.processor.add_batch([message(0, start)])  # caught up: written at once
+        h.unread["messages"] = 500  # then a backlog: the next batches wait for the interval
+        for offset in (1, 2):
+            await asyncio.wait_for(h.processor.add_batch([message(offset, start + offset)]), 1)
+        kept = h.beds.get(b"b1", 0)
+        assert kept is not None
+        assert kept.offsets == {"icu.arterial:0": 2}
+        assert h.table.sent == []  # still with the producer
+        h.table.producer_room.set()
+        await asyncio.sleep(0)
+        assert h.table.sent == [b"b1"]
+        h.table.deliver_all()
+        await h.processor.flush()
+        assert h.acknowledged == [0]  # only what the write held
+        assert orjson.loads(h.table.values[0])[1]["offsets"] == {"icu.arterial:0": 0}
+
+    asyncio.run(scenario())
+
+
+def test_a_tick_waits_for_the_write_on_its_way() -> None:
+    """A tick that evicts a bed lands the write on its way first: deleted after it, the
+    bed is not brought back by a state that reaches the broker later."""
+
+    async def scenario() -> None:
+        h = harness()
+        await h.processor.add_batch([message(0, minute_ago_ms())])
+        await asyncio.sleep(0)
+        assert h.table.sent == [b"b1"]  # on its way, not delivered
+        state = h.beds.get(b"b1", 0)
+        assert state is not None
+        evict_after_ms = int(h.processor._engine.pack.settings.evict_after_h * 3_600_000)
+        state.received_wall_ms -= evict_after_ms + 60_000  # silent for longer than that
+        tick = asyncio.create_task(h.processor.tick({0}))
+        await asyncio.sleep(0.05)
+        assert not tick.done()
+        assert h.table.deleted == []
+        h.table.deliver_all()
+        await asyncio.wait_for(tick, 5)
+        assert h.table.deleted == [b"b1"]
+        assert h.acknowledged == [0]
+
+    asyncio.run(scenario())
