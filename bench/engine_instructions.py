@@ -102,7 +102,7 @@ async def _drain(records: list[tuple[int, Any]], tps: list[Any]) -> None:
     fetches = range(0, len(records), FETCH)
     for fetch, start in enumerate(fetches):
         fetched = sorted(records[start : start + FETCH], key=lambda item: item[0])
-        batch = [InputMessage(tps[p], record, 0, sources[p]) for p, record in fetched]
+        batch = [InputMessage.of(tps[p], record, 0, sources[p]) for p, record in fetched]
         last = fetch == len(fetches) - 1
         bench.unread["messages"] = 0 if last or fetch % WRITE_EVERY == WRITE_EVERY - 1 else 1
         await bench.processor.add_batch(batch)

@@ -208,7 +208,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         not an input topic) hand each to Faust's callback, as its own loop does."""
         read = self._read_offset[tp]
         to_message = self._to_message
-        message_of, source = InputMessage, f"{tp.topic}:{tp.partition}"
+        topic, partition, source = tp.topic, tp.partition, f"{tp.topic}:{tp.partition}"
         if (
             batch is not None
             and fetched
@@ -217,7 +217,24 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
         ):
             # Nearly every fetch: the records that follow the last one read, without a
             # gap, so none is skipped or marks a gap; one pass without those checks.
-            batch.extend([message_of(tp, record, generation, source) for record in fetched])
+            # Positional construction in the loop itself, not InputMessage.of: one
+            # call per record less, on the path every input record takes.
+            batch.extend(
+                [
+                    InputMessage(
+                        topic,
+                        partition,
+                        source,
+                        record.offset,
+                        record.key,
+                        record.value,
+                        record.timestamp,
+                        tp,
+                        generation,
+                    )
+                    for record in fetched
+                ]
+            )
             self._read_offset[tp] = fetched[-1].offset
             return
         for record in fetched:
@@ -227,7 +244,7 @@ class BatchIntakeConsumer(AIOKafkaConsumer):
             if read and offset - read > 1 and self.app.topics.acks_enabled_for(tp.topic):
                 await self._add_gap(tp, read + 1, offset)
             if batch is not None:
-                batch.append(message_of(tp, record, generation, source))
+                batch.append(InputMessage.of(tp, record, generation, source))
             else:
                 message = to_message(tp, record)
                 await self.wait_first(self.callback(message), self.suspend_flow.wait())

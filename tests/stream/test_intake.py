@@ -411,7 +411,7 @@ def test_a_batch_is_acknowledged_exactly_as_faust_acknowledges_one_message_at_a_
             tp = TP(topic, partition)
             if ours:
                 record = ConsumerRecord(topic, partition, offset, 0, 0, b"b", b"{}", None, 1, 2, ())
-                made.append(InputMessage(tp, record, generation_id=1))
+                made.append(InputMessage.of(tp, record, generation_id=1))
             else:
                 made.append(Message(topic, partition, offset, 0.0, 0, {}, b"b", b"{}", None, tp=tp))
         return made
