@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.report import _verdict
 from bench.run import _compare
 
 
@@ -42,3 +43,9 @@ def test_the_instruction_count_is_read_from_callgrinds_exit_summary() -> None:
 
     summary = "==4242== Events    : Ir\n==4242== Collected : 11008294693\n==4242==\n"
     assert collected(summary) == 11_008_294_693
+
+
+def test_a_near_miss_of_a_target_says_by_how_much() -> None:
+    assert _verdict(0.248, 0.25, higher_is_better=True) == "**missed by 1.01x**"
+    assert _verdict(0.252, 0.25, higher_is_better=True) == "met"
+    assert _verdict(300.0, 250.0, higher_is_better=False) == "**missed by 1.20x**"
