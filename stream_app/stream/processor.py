@@ -167,23 +167,20 @@ class BatchProcessor:
             # The message key is its events' bed id (the codec rejects any other).
             key = message.key
             assert key is not None
+            offset = message.offset
             entry = touched.get(key)
             state = entry[0] if entry else stored(key, message.partition)
-            if state is None and len(self._beds) + new_beds >= self._max_beds:
-                capacity = Rejection("bed_capacity", f"{self._max_beds} beds already in state")
-                pending.append(
-                    await self._outcomes.reject(
-                        capacity,
-                        message.topic,
-                        message.partition,
-                        message.offset,
-                        key,
-                        message.value,
+            if state is None:
+                if len(self._beds) + new_beds >= self._max_beds:
+                    capacity = Rejection("bed_capacity", f"{self._max_beds} beds already in state")
+                    pending.append(
+                        await self._outcomes.reject(
+                            capacity, message.topic, message.partition, offset, key, message.value
+                        )
                     )
-                )
-                continue
-            new_beds += state is None
-            if state is not None and state.offsets.get(source, -1) >= message.offset:
+                    continue
+                new_beds += 1
+            elif state.offsets.get(source, -1) >= offset:
                 # Applied before a crash, committed after: the state already holds it.
                 self._metrics.event_notes.labels("already_applied").inc()
                 continue
@@ -201,7 +198,7 @@ class BatchProcessor:
                     pending.extend(await self._outcomes.of_step(step, message, event.ts))
             applied[message.topic] = applied.get(message.topic, 0) + len(events)
             assert state is not None
-            state.offsets[source] = message.offset
+            state.offsets[source] = offset
             if entry is None or entry[0] is not state:
                 touched[key] = (state, message.partition)
         for state, _ in touched.values():
