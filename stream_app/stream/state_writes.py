@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,16 +135,18 @@ class StateWrites:
     def add(
         self,
         beds: dict[bytes, tuple[BedState, int]],
-        messages: Iterable[Any],
+        messages: Sequence[Any],
         applied: dict[str, int],
     ) -> None:
         """A processed batch: its touched beds, its messages (offset order per
         topic-partition) and its applied events per topic."""
         self.beds.update(beds)
+        self.messages.extend(messages)
         lowest = self._lowest
         for message in messages:
-            self.messages.append(message)
-            lowest.setdefault((message.topic, message.partition), message.offset)
+            # ``tp`` is (topic, partition) already built: no tuple per message.
+            if message.tp not in lowest:
+                lowest[message.tp] = message.offset
         for topic, count in applied.items():
             self.applied[topic] = self.applied.get(topic, 0) + count
 
