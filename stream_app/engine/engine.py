@@ -31,12 +31,17 @@ from stream_app.engine.context import (
     derived_key,
 )
 from stream_app.engine.lifecycle import Transition
-from stream_app.engine.pack import RulePack
+from stream_app.engine.pack import Rule, RulePack
 from stream_app.engine.registry import RULES
 from stream_app.engine.rules import RuleDef
 from stream_app.engine.state import MAX_RECENT_DIGESTS, BedState
 from stream_app.engine.updates import apply_observation, apply_pump, digest
 from stream_app.engine.windows import Thresholds, add_sample, prune
+
+# A rule, its spec, the drugs it needs and its timers' keys (break markers included).
+_Gated = tuple[RuleDef, Rule, frozenset[Drug], frozenset[str]]
+# Per set of running drugs: the rules due, and the ids and timer keys of the others.
+_Plan = tuple[list[_Gated], frozenset[str], frozenset[str]]
 
 
 @dataclass(slots=True)
@@ -60,7 +65,7 @@ class Engine:
             s.map.target_mmhg, s.map.supranormal_mmhg, s.heart_rate_high_bpm, s.map.bucket_s * 1000
         )
         self._rules = [(r, pack.rules[r.rule_id]) for r in rules if pack.rule(r.rule_id)]
-        self._gated = [
+        self._gated: list[_Gated] = [
             (
                 rule,
                 spec,
@@ -86,6 +91,7 @@ class Engine:
         self._running_keys = [
             (drug, RUNNING_TIMER[drug], RUNNING_TIMER[drug] + BROKEN_AT) for drug in Drug
         ]
+        self._plans: dict[frozenset[Drug], _Plan] = {}
         # Per bed: closed-bucket totals per window (see ``Context._closed``). A memo only:
         # results are identical with an empty cache (after a restart, say).
         self._closed: dict[str, dict[int, tuple[int, int, list[int]]]] = {}
@@ -262,6 +268,18 @@ class Engine:
         return self._context(state, None).dose(EPINEPHRINE).per_kg_min
 
     # -- evaluation ---------------------------------------------------------
+    def _plan(self, drugs: frozenset[Drug]) -> _Plan:
+        """Which rules a bed running ``drugs`` must evaluate: those whose drugs all run
+        (in pack order), and of the others, the ids and timers that would make one due
+        (see ``RuleDef.needs``)."""
+        due = [gated for gated in self._gated if gated[2] <= drugs]
+        idle = [gated for gated in self._gated if not gated[2] <= drugs]
+        return (
+            due,
+            frozenset(rule.rule_id for rule, _, _, _ in idle),
+            frozenset(timer for _, _, _, timers in idle for timer in timers),
+        )
+
     def _context(self, state: BedState, event: Event | None) -> Context:
         bed_id = state.bed_id
         cache = self._closed.get(bed_id)
@@ -283,25 +301,36 @@ class Engine:
             prune(state.buckets, oldest, self._bucket_ms)
         state.evaluated_ms = state.clock_ms
         ctx = self._context(state, event)
-        held, running, since = ctx.held, ctx.running, state.since
+        held, doses, since = ctx.held, ctx.doses, state.since
         for drug, key, broken_key in self._running_keys:
             # A drug that is not running, with no timer and no break to remember, is
             # what held() would leave unchanged: most of the drugs, most of the time.
-            is_running = running(drug)
+            dose = doses.get(drug)  # ctx.running(drug), without a call per drug
+            is_running = dose is not None and dose.per_min > 0
             if is_running or key in since or broken_key in since:
                 held(key, is_running, 0)
         held(ANY_VASOPRESSOR, bool(ctx.vasopressors_running), 0)
         transitions: list[Transition] = []
-        episodes, doses, skip_idle = state.episodes, ctx.doses, self.skip_idle_rules
-        for rule, spec, needs, timers in self._gated:
-            if (
-                needs
-                and skip_idle
-                and not needs <= doses.keys()
-                and rule.rule_id not in episodes
-                and since.keys().isdisjoint(timers)
-            ):
-                continue
+        episodes = state.episodes
+        rules = self._gated
+        if self.skip_idle_rules:
+            plan = self._plans.get(drugs := frozenset(doses))
+            if plan is None:
+                plan = self._plans[drugs] = self._plan(drugs)
+            due, idle_ids, idle_timers = plan
+            # Nearly always no rule of a drug not running has anything open: one check
+            # for them all instead of one per rule.
+            if episodes.keys().isdisjoint(idle_ids) and since.keys().isdisjoint(idle_timers):
+                rules = due
+            else:
+                rules = [
+                    gated
+                    for gated in self._gated
+                    if gated[2] <= drugs
+                    or gated[0].rule_id in episodes
+                    or not since.keys().isdisjoint(gated[3])
+                ]
+        for rule, spec, _, _ in rules:
             finding = rule.evaluate(ctx, spec.params)
             if finding is None and rule.rule_id not in episodes:
                 continue  # quiet and nothing open: the lifecycle has nothing to do
