@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-import aiokafka
 from aiokafka.errors import IllegalStateError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP, TopicT
 
+from stream_app.stream.consumer_thread import BatchIntakeConsumerThread
 from stream_app.stream.hold_limits import HoldLimits
 from stream_app.stream.input_message import InputMessage
 
@@ -48,18 +48,6 @@ class BatchIntake:
         self.before_stop: Callable[[], Awaitable[None]] | None = None
         self.held_on: Callable[[str, int], int] = lambda _topic, _partition: 0
         self.held: Callable[[], int] = lambda: 0
-
-
-class BatchIntakeConsumerThread(AIOKafkaConsumerThread):
-    """Faust's consumer thread, with the intake's fetch wait instead of Faust's fixed 1.5 s."""
-
-    def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
-        consumer = super()._create_worker_consumer(transport)
-        # Read by aiokafka when the consumer starts (it builds its fetcher then).
-        consumer._fetch_max_wait_ms = cast(
-            BatchIntakeConsumer, self.consumer
-        ).intake.fetch_max_wait_ms
-        return consumer
 
 
 class BatchIntakeConsumer(AIOKafkaConsumer):
