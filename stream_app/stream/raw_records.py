@@ -2,7 +2,7 @@
 
 aiokafka hands out every fetched record as a ``ConsumerRecord``: per record, a step
 of a generator, an iterator call, a helper call and an eleven-field dataclass, all
-in Python, about 1.3 us on these machines against about 0.2 us for the C record the
+in Python, about 1.3 us on these machines against about 0.3 us for the C record the
 batch already yields (docs/benchmarks.md, session 23). The intake reads four fields
 of a record (``offset``, ``key``, ``value``, ``timestamp``), and the C record has
 them. So for the input topics, ``fetched_records`` takes a partition's records
