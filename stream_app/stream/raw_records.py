@@ -116,6 +116,11 @@ def take(result: Any, max_records: int | None) -> list[Any]:
         or partition._value_deserializer is not None
     ):
         return list(result.getall(max_records))
+    # aiokafka's own record generator, never started here, holds its partition in a
+    # reference cycle: dropped, the partition and its fetched bytes (up to a megabyte)
+    # go when their last reference does, not at the next full garbage collection.
+    # (None rather than closed: aiokafka's iteration of it would then fail loudly.)
+    partition._records_iterator = None
     budget = sys.maxsize if max_records is None else max_records
     batches = partition._records
     # A batch can be iterated once: a cut one goes on through the iterator it had.

@@ -6,6 +6,8 @@ budget, compaction gap and transaction marker."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -175,3 +177,28 @@ def test_a_partition_moved_by_a_seek_hands_out_nothing() -> None:
         assert not result.has_more()
 
     _in_loop(check)
+
+
+def test_a_partition_taken_raw_is_freed_without_waiting_for_the_garbage_collector() -> None:
+    """aiokafka's unstarted record generator kept each partition's fetched bytes in a
+    reference cycle: alive until a full collection, which the worker's raised
+    thresholds make rare. Taken, or dropped after a seek, it goes at once."""
+
+    def check() -> None:
+        for after_seek in (False, True):
+            result = _fetch(_batch(0, list(range(10))), 0)
+            partition = weakref.ref(result._partition_records)
+            if after_seek:
+                take(result, 2)
+                result._assignment.state_value(TP).seek(7)
+            take(result, None)
+            del result
+            assert partition() is None
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _in_loop(check)
+    finally:
+        if enabled:
+            gc.enable()
